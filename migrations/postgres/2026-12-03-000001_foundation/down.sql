@@ -1,0 +1,10 @@
+DROP TABLE outbox_events;
+DROP TABLE audit_log;
+DROP TABLE stock_movements;
+DROP TABLE stock;
+DROP TABLE products;
+DROP TABLE api_keys;
+ALTER TABLE clients DROP CONSTRAINT clients_manager_fk;
+DROP TABLE users;
+DROP TABLE clients;
+DROP TABLE price_tiers;

@@ -1,0 +1,69 @@
+use super::model::{AuditEntry, Change};
+use super::store::{self, AuditFilter, AuditRow};
+use crate::auth::model::{Principal, Role};
+use crate::db::{self, DbConn, Pool};
+use crate::error::ApiError;
+use crate::notify;
+use crate::web::Page;
+
+/// Writes the audit row and the outbox event of one state change. Call inside the change's
+/// transaction.
+pub fn record(conn: &mut DbConn, actor: &Principal, change: Change<'_>) -> Result<(), ApiError> {
+    let now = db::now();
+    store::insert(
+        conn,
+        &AuditRow {
+            id: db::new_id(),
+            occurred_at: now,
+            actor_kind: actor.kind.as_str().to_string(),
+            actor_id: actor.id.clone(),
+            action: change.action.to_string(),
+            entity_type: change.entity_type.to_string(),
+            entity_id: change.entity_id.to_string(),
+            request_id: actor.request_id.clone(),
+            details: change.details.to_string(),
+        },
+    )?;
+    notify::service::enqueue(
+        conn,
+        now,
+        change.action,
+        change.entity_type,
+        change.entity_id,
+        change.client_id,
+        &change.details,
+    )?;
+    Ok(())
+}
+
+pub const READERS: &[Role] = &[Role::Admin, Role::Director, Role::Accountant];
+
+pub async fn list(
+    pool: &Pool,
+    actor: &Principal,
+    filter: AuditFilter,
+) -> Result<Page<AuditEntry>, ApiError> {
+    if !actor.has_any(READERS) {
+        return Err(ApiError::forbidden(
+            "the audit log is open to admin, director and accountant",
+        ));
+    }
+    let limit = filter.limit;
+    let rows = db::run(pool, move |c| Ok(store::list(c, &filter)?)).await?;
+    Ok(Page::from_rows(
+        rows,
+        limit,
+        |r| r.id.clone(),
+        |r| AuditEntry {
+            details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
+            id: r.id,
+            occurred_at: r.occurred_at,
+            actor_kind: r.actor_kind,
+            actor_id: r.actor_id,
+            action: r.action,
+            entity_type: r.entity_type,
+            entity_id: r.entity_id,
+            request_id: r.request_id,
+        },
+    ))
+}

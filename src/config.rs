@@ -1,0 +1,110 @@
+//! Layered settings: embedded `config/default.toml` < `config/{DIASPAR_ENV}.toml` (optional, on disk)
+//! < `DIASPAR__SECTION__KEY` environment variables; `DATABASE_URL` overrides `database.url`.
+
+use serde::Deserialize;
+
+const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+const DEV_SECRET: &str = "dev-only-secret-change-me-0123456789abcdef";
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub auth: AuthSettings,
+    pub log: LogSettings,
+    #[serde(skip)]
+    pub environment: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub max_body_bytes: usize,
+    pub workers: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool_size: u32,
+    pub acquire_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AuthSettings {
+    pub issuer: String,
+    pub audience: String,
+    pub access_token_ttl_secs: i64,
+    pub active_kid: String,
+    pub keys: Vec<SigningKey>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SigningKey {
+    pub kid: String,
+    pub secret: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: String,
+    pub filter: String,
+}
+
+impl Settings {
+    /// Loads the settings for `DIASPAR_ENV` (default `development`).
+    pub fn load() -> Result<Settings, String> {
+        let env = std::env::var("DIASPAR_ENV").unwrap_or_else(|_| "development".into());
+        Self::load_for(&env)
+    }
+
+    pub fn load_for(env: &str) -> Result<Settings, String> {
+        let mut builder = config::Config::builder()
+            .add_source(config::File::from_str(
+                DEFAULT_TOML,
+                config::FileFormat::Toml,
+            ))
+            .add_source(config::File::with_name(&format!("config/{env}")).required(false))
+            .add_source(
+                config::Environment::with_prefix("DIASPAR")
+                    .prefix_separator("__")
+                    .separator("__"),
+            );
+        if let Ok(url) = std::env::var("DATABASE_URL") {
+            builder = builder
+                .set_override("database.url", url)
+                .map_err(|e| e.to_string())?;
+        }
+        let mut settings: Settings = builder
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| format!("configuration: {e}"))?;
+        settings.environment = env.to_string();
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        if !self.auth.keys.iter().any(|k| k.kid == self.auth.active_kid) {
+            return Err(format!(
+                "configuration: auth.active_kid {:?} is not among auth.keys",
+                self.auth.active_kid
+            ));
+        }
+        if self.environment == "production" {
+            for k in &self.auth.keys {
+                if k.secret == DEV_SECRET || k.secret.len() < 32 {
+                    return Err(format!(
+                        "configuration: signing key {:?} is the development secret or shorter than 32 bytes",
+                        k.kid
+                    ));
+                }
+            }
+        }
+        if self.auth.access_token_ttl_secs <= 0 {
+            return Err("configuration: auth.access_token_ttl_secs must be positive".into());
+        }
+        Ok(())
+    }
+}

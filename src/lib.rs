@@ -1,0 +1,192 @@
+//! diaspar: headless B2B commerce backend.
+
+pub mod audit;
+pub mod auth;
+pub mod catalog;
+pub mod clients;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod money;
+pub mod notify;
+pub mod openapi;
+pub mod pricing;
+pub mod state;
+pub mod system;
+pub mod users;
+pub mod validate;
+pub mod web;
+
+use actix_web::dev::{Server, Service};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::{web as aw, App, HttpMessage, HttpResponse, HttpServer};
+use config::Settings;
+use state::AppState;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use utoipa::OpenApi;
+use utoipa_actix_web::AppExt;
+use utoipa_swagger_ui::SwaggerUi;
+
+/// Registers every documented route: the `/api/v1` scope and the system endpoints.
+pub fn configure_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
+    cfg.service(utoipa_actix_web::scope("/api/v1").configure(|cfg| {
+        auth::http::routes(cfg);
+        users::http::routes(cfg);
+        clients::http::routes(cfg);
+        catalog::http::routes(cfg);
+        audit::http::routes(cfg);
+        notify::http::routes(cfg);
+    }));
+    system::http::routes(cfg);
+}
+
+/// The OpenAPI document collected from the handlers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    use utoipa::Modify;
+    let (_, mut api) = App::new()
+        .into_utoipa_app()
+        .openapi(openapi::ApiDoc::openapi())
+        .configure(configure_routes)
+        .split_for_parts();
+    openapi::Conventions.modify(&mut api);
+    api
+}
+
+pub fn openapi_json() -> String {
+    openapi()
+        .to_pretty_json()
+        .expect("the OpenAPI document serializes")
+}
+
+pub struct Application {
+    server: Server,
+    port: u16,
+    pub state: aw::Data<AppState>,
+}
+
+impl Application {
+    /// Connects the pool, applies migrations and binds the listener (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> Result<Application, String> {
+        let settings = Arc::new(settings);
+        let pool = db::pool(
+            &settings.database.url,
+            settings.database.pool_size,
+            Duration::from_secs(settings.database.acquire_timeout_secs),
+        )?;
+        {
+            let pool = pool.clone();
+            aw::block(move || -> Result<(), String> {
+                let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
+                db::migrate(&mut conn)
+            })
+            .await
+            .map_err(|e| e.to_string())??;
+        }
+        let state = aw::Data::new(AppState {
+            pool,
+            tokens: auth::tokens::TokenKeys::new(&settings.auth),
+            settings: settings.clone(),
+        });
+        let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))
+            .map_err(|e| {
+                format!(
+                    "cannot bind {}:{}: {e}",
+                    settings.server.host, settings.server.port
+                )
+            })?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let spec = openapi();
+        let body_limit = settings.server.max_body_bytes;
+        let app_state = state.clone();
+        let mut server = HttpServer::new(move || {
+            let (app, _) = App::new()
+                .into_utoipa_app()
+                .openapi(openapi::ApiDoc::openapi())
+                .configure(configure_routes)
+                .split_for_parts();
+            app.app_data(app_state.clone())
+                .app_data(web::BodyLimit(body_limit))
+                .app_data(aw::QueryConfig::default().error_handler(web::query_error))
+                .app_data(aw::PathConfig::default().error_handler(web::path_error))
+                .service(
+                    SwaggerUi::new("/swagger-ui/{_:.*}")
+                        .url("/api-docs/openapi.json", spec.clone()),
+                )
+                .route(
+                    "/swagger-ui",
+                    aw::get().to(|| async {
+                        HttpResponse::MovedPermanently()
+                            .insert_header(("Location", "/swagger-ui/"))
+                            .finish()
+                    }),
+                )
+                .default_service(aw::to(web::not_found))
+                .wrap_fn(|req, srv| {
+                    let start = Instant::now();
+                    let method = req.method().to_string();
+                    let request_id = req
+                        .extensions()
+                        .get::<tracing_actix_web::RequestId>()
+                        .map(|r| r.to_string());
+                    let fut = srv.call(req);
+                    async move {
+                        let mut res = fut.await?;
+                        let route = res
+                            .request()
+                            .match_pattern()
+                            .unwrap_or_else(|| "unmatched".to_string());
+                        system::metrics::record_request(
+                            &method,
+                            &route,
+                            res.status().as_u16(),
+                            start.elapsed().as_secs_f64(),
+                        );
+                        if let Some(id) = request_id.and_then(|id| HeaderValue::from_str(&id).ok())
+                        {
+                            res.headers_mut()
+                                .insert(HeaderName::from_static("x-request-id"), id);
+                        }
+                        Ok(res)
+                    }
+                })
+                .wrap(tracing_actix_web::TracingLogger::default())
+        })
+        .listen(listener)
+        .map_err(|e| e.to_string())?;
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        system::metrics::handle();
+        Ok(Application {
+            server: server.run(),
+            port,
+            state,
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Sets up logging once: pretty or JSON lines, filter from settings or `RUST_LOG`.
+pub fn init_tracing(settings: &Settings) {
+    use tracing_subscriber::EnvFilter;
+    let filter =
+        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&settings.log.filter));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if settings.log.format == "json" {
+        builder.json().try_init()
+    } else {
+        builder.try_init()
+    };
+}

@@ -1,0 +1,112 @@
+use clap::{Parser, Subcommand};
+use diaspar::config::Settings;
+use diaspar::{db, demo, init_tracing, users, Application};
+use std::time::Duration;
+
+#[derive(Parser)]
+#[command(name = "diaspar", version, about = "Headless B2B commerce backend")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the API server (the default).
+    Serve {
+        /// Load the demo data first (idempotent).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply pending migrations and exit.
+    Migrate,
+    /// Print the OpenAPI document.
+    Openapi,
+    /// Load demo data: price tiers, ~200 products with stock, companies with users and an API key.
+    SeedDemo,
+}
+
+fn main() {
+    let cli = Cli::parse();
+    if let Some(Command::Openapi) = cli.command {
+        println!("{}", diaspar::openapi_json());
+        return;
+    }
+    let settings = match Settings::load() {
+        Ok(s) => s,
+        Err(e) => fail(&e),
+    };
+    init_tracing(&settings);
+    let rt = actix_web::rt::System::new();
+    let result = rt.block_on(async move {
+        match cli.command.unwrap_or(Command::Serve { demo: false }) {
+            Command::Openapi => unreachable!(),
+            Command::Migrate => {
+                let pool = open_pool(&settings)?;
+                let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
+                db::migrate(&mut conn)?;
+                println!("migrations applied");
+                Ok(())
+            }
+            Command::SeedDemo => {
+                let app = Application::build(settings.clone()).await?;
+                bootstrap(&app)?;
+                let report = demo::seed(&app.state.pool)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                println!("{report}");
+                Ok(())
+            }
+            Command::Serve { demo: with_demo } => {
+                let app = Application::build(settings.clone()).await?;
+                bootstrap(&app)?;
+                if with_demo {
+                    let report = demo::seed(&app.state.pool)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    println!("{report}");
+                }
+                let url = format!("http://{}:{}", settings.server.host, app.port());
+                println!("diaspar listening on {url}  (Swagger UI: {url}/swagger-ui/)");
+                app.run_until_stopped().await.map_err(|e| e.to_string())
+            }
+        }
+    });
+    if let Err(e) = result {
+        fail(&e);
+    }
+}
+
+fn open_pool(settings: &Settings) -> Result<db::Pool, String> {
+    db::pool(
+        &settings.database.url,
+        1,
+        Duration::from_secs(settings.database.acquire_timeout_secs),
+    )
+}
+
+/// On an empty database, creates `admin@diaspar.local` with the password from
+/// `DIASPAR_BOOTSTRAP_ADMIN_PASSWORD`, or a generated one printed once.
+fn bootstrap(app: &Application) -> Result<(), String> {
+    let password = std::env::var("DIASPAR_BOOTSTRAP_ADMIN_PASSWORD").ok();
+    let mut conn = app.state.pool.get().map_err(|e| format!("database: {e}"))?;
+    match users::service::bootstrap_admin(&mut conn, demo::ADMIN_EMAIL, password)
+        .map_err(|e| e.to_string())?
+    {
+        users::service::Bootstrap::Existing => {}
+        users::service::Bootstrap::Created { generated_password: Some(p) } => println!(
+            "created the first admin: {} / {p}  (shown once; set DIASPAR_BOOTSTRAP_ADMIN_PASSWORD to choose it)",
+            demo::ADMIN_EMAIL
+        ),
+        users::service::Bootstrap::Created { generated_password: None } => println!(
+            "created the first admin: {} with the password from DIASPAR_BOOTSTRAP_ADMIN_PASSWORD",
+            demo::ADMIN_EMAIL
+        ),
+    }
+    Ok(())
+}
+
+fn fail(msg: &str) -> ! {
+    eprintln!("diaspar: {msg}");
+    std::process::exit(1)
+}

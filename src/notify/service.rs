@@ -1,0 +1,64 @@
+use super::model::Event;
+use super::store::{self, EventRow};
+use crate::auth::model::{Principal, Role};
+use crate::db::{self, DbConn, Pool};
+use crate::error::ApiError;
+use crate::web::Page;
+
+/// Appends an event to the outbox (inside the caller's transaction).
+pub fn enqueue(
+    conn: &mut DbConn,
+    at: chrono::NaiveDateTime,
+    event_type: &str,
+    entity_type: &str,
+    entity_id: &str,
+    client_id: Option<&str>,
+    payload: &serde_json::Value,
+) -> Result<(), ApiError> {
+    store::insert(
+        conn,
+        &EventRow {
+            id: db::new_id(),
+            occurred_at: at,
+            event_type: event_type.to_string(),
+            entity_type: entity_type.to_string(),
+            entity_id: entity_id.to_string(),
+            client_id: client_id.map(str::to_string),
+            payload: payload.to_string(),
+            published_at: None,
+        },
+    )?;
+    Ok(())
+}
+
+pub async fn list(
+    pool: &Pool,
+    actor: &Principal,
+    event_type: Option<String>,
+    entity_id: Option<String>,
+    after: Option<String>,
+    limit: i64,
+) -> Result<Page<Event>, ApiError> {
+    if !actor.has_any(&[Role::Admin]) {
+        return Err(ApiError::forbidden("the event outbox is open to admins"));
+    }
+    let rows = db::run(pool, move |c| {
+        Ok(store::list(c, event_type, entity_id, after, limit)?)
+    })
+    .await?;
+    Ok(Page::from_rows(
+        rows,
+        limit,
+        |r| r.id.clone(),
+        |r| Event {
+            payload: serde_json::from_str(&r.payload).unwrap_or(serde_json::Value::Null),
+            id: r.id,
+            occurred_at: r.occurred_at,
+            event_type: r.event_type,
+            entity_type: r.entity_type,
+            entity_id: r.entity_id,
+            client_id: r.client_id,
+            published_at: r.published_at,
+        },
+    ))
+}

@@ -1,0 +1,11 @@
+use crate::auth::tokens::TokenKeys;
+use crate::config::Settings;
+use crate::db::Pool;
+use std::sync::Arc;
+
+/// Shared application state (`web::Data<AppState>`).
+pub struct AppState {
+    pub pool: Pool,
+    pub settings: Arc<Settings>,
+    pub tokens: TokenKeys,
+}

@@ -1,0 +1,3 @@
+//! Process endpoints: `/health`, `/ready`, `/metrics`, and the request metrics middleware.
+pub mod http;
+pub mod metrics;

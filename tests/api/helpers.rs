@@ -1,0 +1,310 @@
+//! Test harness: a fresh database per test (a temp SQLite file, or a new PostgreSQL database
+//! when DIASPAR_TEST_POSTGRES_URL is set), the app on a random port, and HTTP helpers.
+
+use diaspar::config::Settings;
+use diaspar::Application;
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+pub const ADMIN_EMAIL: &str = "admin@test.local";
+pub const ADMIN_PASSWORD: &str = "admin-password-123";
+pub const PASSWORD: &str = "user-password-123";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestApp {
+    pub address: String,
+    pub http: reqwest::Client,
+    pub admin: String,
+    pub app_state: actix_web::web::Data<diaspar::state::AppState>,
+    pub settings: Settings,
+    /// PostgreSQL: (server URL without database, database name).
+    pub pg: Option<(String, String)>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The PostgreSQL test server, when configured. Set in CI; then a connection failure fails the
+/// test instead of skipping it.
+pub fn pg_base_url() -> Option<String> {
+    std::env::var("DIASPAR_TEST_POSTGRES_URL")
+        .ok()
+        .filter(|s| !s.is_empty())
+}
+
+fn with_database(url: &str, db: &str) -> String {
+    let (base, query) = match url.split_once('?') {
+        Some((b, q)) => (b, format!("?{q}")),
+        None => (url, String::new()),
+    };
+    let scheme_end = base.find("://").map(|i| i + 3).unwrap_or(0);
+    let host_part = match base[scheme_end..].find('/') {
+        Some(i) => &base[..scheme_end + i],
+        None => base,
+    };
+    format!("{host_part}/{db}{query}")
+}
+
+fn create_pg_database(base: &str) -> String {
+    use diesel::{Connection, RunQueryDsl};
+    let name = format!("diaspar_t_{}", uuid::Uuid::new_v4().simple());
+    let mut conn = diesel::PgConnection::establish(base).unwrap_or_else(|e| {
+        panic!("DIASPAR_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {e}")
+    });
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .expect("create test database");
+    name
+}
+
+pub async fn spawn_app(db: Db) -> TestApp {
+    let mut settings = Settings::load_for("test").expect("test settings");
+    settings.server.port = 0;
+    settings.server.host = "127.0.0.1".into();
+    settings.server.workers = 1;
+    let (dir, pg) = match db {
+        Db::Sqlite => {
+            let dir = tempfile::tempdir().expect("temp dir");
+            settings.database.url = dir.path().join("test.db").to_string_lossy().into_owned();
+            (Some(dir), None)
+        }
+        Db::Postgres => {
+            let base = pg_base_url().expect("postgres url");
+            let name = actix_web::web::block({
+                let base = base.clone();
+                move || create_pg_database(&base)
+            })
+            .await
+            .unwrap();
+            settings.database.url = with_database(&base, &name);
+            (None, Some((base, name)))
+        }
+    };
+    let app = Application::build(settings.clone())
+        .await
+        .expect("build app");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let app_state = app.state.clone();
+    {
+        let mut conn = app_state.pool.get().unwrap();
+        diaspar::users::service::bootstrap_admin(
+            &mut conn,
+            ADMIN_EMAIL,
+            Some(ADMIN_PASSWORD.into()),
+        )
+        .unwrap();
+    }
+    actix_web::rt::spawn(app.run_until_stopped());
+    let http = reqwest::Client::builder().build().unwrap();
+    let mut t = TestApp {
+        address,
+        http,
+        admin: String::new(),
+        app_state,
+        settings,
+        pg,
+        _dir: dir,
+    };
+    t.admin = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
+    t
+}
+
+pub struct Resp {
+    pub status: StatusCode,
+    pub headers: reqwest::header::HeaderMap,
+    pub body: Value,
+}
+
+impl std::fmt::Debug for Resp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}", self.status, self.body)
+    }
+}
+
+impl Resp {
+    pub fn code(&self) -> &str {
+        self.body["code"].as_str().unwrap_or("")
+    }
+    pub fn content_type(&self) -> &str {
+        self.headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+    }
+    /// Asserts a problem+json error with this status and code.
+    pub fn problem(&self, status: u16, code: &str) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "{self:?}");
+        assert_eq!(self.content_type(), "application/problem+json", "{self:?}");
+        assert_eq!(self.code(), code, "{self:?}");
+        self
+    }
+    pub fn ok(&self, status: u16) -> &Value {
+        assert_eq!(self.status.as_u16(), status, "{self:?}");
+        &self.body
+    }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
+        let res = req.send().await.expect("request");
+        let status = res.status();
+        let headers = res.headers().clone();
+        let text = res.text().await.unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Resp {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, token: &str, path: &str) -> Resp {
+        self.send(self.http.get(self.url(path)).bearer_auth(token))
+            .await
+    }
+    pub async fn post(&self, token: &str, path: &str, body: Value) -> Resp {
+        self.send(
+            self.http
+                .post(self.url(path))
+                .bearer_auth(token)
+                .json(&body),
+        )
+        .await
+    }
+    pub async fn patch(&self, token: &str, path: &str, body: Value) -> Resp {
+        self.send(
+            self.http
+                .patch(self.url(path))
+                .bearer_auth(token)
+                .json(&body),
+        )
+        .await
+    }
+    pub async fn delete(&self, token: &str, path: &str) -> Resp {
+        self.send(self.http.delete(self.url(path)).bearer_auth(token))
+            .await
+    }
+
+    pub async fn token(&self, body: Value) -> Resp {
+        self.send(self.http.post(self.url("/api/v1/auth/token")).json(&body))
+            .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> String {
+        let r = self
+            .token(json!({"grant_type": "password", "username": email, "password": password}))
+            .await;
+        r.ok(200)["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// Creates a staff user with this role and returns its token.
+    pub async fn staff(&self, role: &str) -> String {
+        let email = format!("{role}-{}@staff.test", uuid::Uuid::new_v4().simple());
+        self.post(
+            &self.admin,
+            "/api/v1/users",
+            json!({"email": email, "full_name": "Staff", "role": role, "password": PASSWORD}),
+        )
+        .await
+        .ok(201);
+        self.login(&email, PASSWORD).await
+    }
+
+    /// Creates a company with a valid INN derived from `seed` and returns its id.
+    pub async fn company(&self, seed: u32) -> String {
+        let inn = diaspar::demo::inn10(&format!("{:09}", 770_000_000 + seed));
+        let r = self
+            .post(
+                &self.admin,
+                "/api/v1/clients",
+                json!({
+                    "name": format!("Company {seed}"),
+                    "inn": inn,
+                    "kpp": "770101001",
+                    "legal_address": "Moscow, Tverskaya 1",
+                    "email": format!("docs{seed}@example.com"),
+                    "credit_limit": "1000.00",
+                    "payment_terms_days": 10
+                }),
+            )
+            .await;
+        r.ok(201)["id"].as_str().unwrap().to_string()
+    }
+
+    /// Creates a user of `client_id` with `role` and returns (user id, token).
+    pub async fn client_user(&self, client_id: &str, role: &str) -> (String, String) {
+        let email = format!("{role}-{}@client.test", uuid::Uuid::new_v4().simple());
+        let r = self
+            .post(
+                &self.admin,
+                &format!("/api/v1/clients/{client_id}/users"),
+                json!({"email": email, "full_name": "Client User", "role": role, "password": PASSWORD}),
+            )
+            .await;
+        let id = r.ok(201)["id"].as_str().unwrap().to_string();
+        (id, self.login(&email, PASSWORD).await)
+    }
+
+    pub async fn product(&self, sku: &str) -> Value {
+        self.post(
+            &self.admin,
+            "/api/v1/products",
+            json!({
+                "sku": sku, "name": format!("Product {sku}"), "unit": "pcs",
+                "list_price": "100.00", "cost_price": "60.00", "vat_rate_bp": 2200,
+                "category": "Paper", "active": true
+            }),
+        )
+        .await
+        .ok(201)
+        .clone()
+    }
+
+    /// The DESIGN.md invariants, checked at the end of every scenario.
+    pub async fn check_invariants(&self) {
+        let pool = self.app_state.pool.clone();
+        let violations = actix_web::web::block(move || {
+            let mut conn = pool.get().unwrap();
+            diaspar::db::invariants::check(&mut conn).unwrap()
+        })
+        .await
+        .unwrap();
+        assert!(violations.is_empty(), "invariants violated: {violations:?}");
+    }
+}
+
+/// Runs each named scenario `async fn name(app: &TestApp)` on SQLite and, when configured, on
+/// PostgreSQL, then checks the invariants.
+#[macro_export]
+macro_rules! both_backends {
+    ($($name:ident),* $(,)?) => {
+        $(
+            mod $name {
+                #[actix_web::test]
+                async fn sqlite() {
+                    let app = $crate::helpers::spawn_app($crate::helpers::Db::Sqlite).await;
+                    super::$name(&app).await;
+                    app.check_invariants().await;
+                }
+
+                #[actix_web::test]
+                async fn postgres() {
+                    if $crate::helpers::pg_base_url().is_none() {
+                        eprintln!("DIASPAR_TEST_POSTGRES_URL not set: PostgreSQL run skipped");
+                        return;
+                    }
+                    let app = $crate::helpers::spawn_app($crate::helpers::Db::Postgres).await;
+                    super::$name(&app).await;
+                    app.check_invariants().await;
+                }
+            }
+        )*
+    };
+}

@@ -1,0 +1,8 @@
+//! One integration test binary: every scenario through HTTP against a fresh database, on SQLite
+//! and (with DIASPAR_TEST_POSTGRES_URL) PostgreSQL, ending with the invariants check.
+mod helpers;
+
+mod auth;
+mod catalog;
+mod clients;
+mod system;
