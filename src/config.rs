@@ -76,6 +76,22 @@ impl Settings {
                 .set_override("database.url", url)
                 .map_err(|e| e.to_string())?;
         }
+        // Signing keys from one variable: DIASPAR_AUTH_KEYS="kid1=secret1,kid2=secret2".
+        if let Ok(keys) = std::env::var("DIASPAR_AUTH_KEYS") {
+            let mut list = Vec::new();
+            for pair in keys.split(',').filter(|p| !p.trim().is_empty()) {
+                let (kid, secret) = pair.split_once('=').ok_or(
+                    "configuration: DIASPAR_AUTH_KEYS must look like kid1=secret1,kid2=secret2",
+                )?;
+                let mut key = config::Map::new();
+                key.insert("kid".to_string(), config::Value::from(kid.trim()));
+                key.insert("secret".to_string(), config::Value::from(secret.trim()));
+                list.push(config::Value::from(key));
+            }
+            builder = builder
+                .set_override("auth.keys", list)
+                .map_err(|e| e.to_string())?;
+        }
         let mut settings: Settings = builder
             .build()
             .and_then(|c| c.try_deserialize())

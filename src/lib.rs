@@ -61,6 +61,23 @@ pub fn openapi_json() -> String {
         .expect("the OpenAPI document serializes")
 }
 
+/// Opens the pool and applies pending migrations (blocking work on the blocking pool).
+pub async fn open_database(settings: &Settings) -> Result<db::Pool, String> {
+    let pool = db::pool(
+        &settings.database.url,
+        settings.database.pool_size,
+        Duration::from_secs(settings.database.acquire_timeout_secs),
+    )?;
+    let migrate_pool = pool.clone();
+    aw::block(move || -> Result<(), String> {
+        let mut conn = migrate_pool.get().map_err(|e| format!("database: {e}"))?;
+        db::migrate(&mut conn)
+    })
+    .await
+    .map_err(|e| e.to_string())??;
+    Ok(pool)
+}
+
 pub struct Application {
     server: Server,
     port: u16,
@@ -71,20 +88,7 @@ impl Application {
     /// Connects the pool, applies migrations and binds the listener (port 0 picks a free port).
     pub async fn build(settings: Settings) -> Result<Application, String> {
         let settings = Arc::new(settings);
-        let pool = db::pool(
-            &settings.database.url,
-            settings.database.pool_size,
-            Duration::from_secs(settings.database.acquire_timeout_secs),
-        )?;
-        {
-            let pool = pool.clone();
-            aw::block(move || -> Result<(), String> {
-                let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
-                db::migrate(&mut conn)
-            })
-            .await
-            .map_err(|e| e.to_string())??;
-        }
+        let pool = open_database(&settings).await?;
         let state = aw::Data::new(AppState {
             pool,
             tokens: auth::tokens::TokenKeys::new(&settings.auth),
@@ -99,6 +103,7 @@ impl Application {
             })?;
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let spec = openapi();
+        let allowed = web::AllowedMethods::from_spec(&spec);
         let body_limit = settings.server.max_body_bytes;
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
@@ -109,6 +114,7 @@ impl Application {
                 .split_for_parts();
             app.app_data(app_state.clone())
                 .app_data(web::BodyLimit(body_limit))
+                .app_data(allowed.clone())
                 .app_data(aw::QueryConfig::default().error_handler(web::query_error))
                 .app_data(aw::PathConfig::default().error_handler(web::path_error))
                 .service(

@@ -1,7 +1,6 @@
 use clap::{Parser, Subcommand};
 use diaspar::config::Settings;
 use diaspar::{db, demo, init_tracing, users, Application};
-use std::time::Duration;
 
 #[derive(Parser)]
 #[command(name = "diaspar", version, about = "Headless B2B commerce backend")]
@@ -42,24 +41,20 @@ fn main() {
         match cli.command.unwrap_or(Command::Serve { demo: false }) {
             Command::Openapi => unreachable!(),
             Command::Migrate => {
-                let pool = open_pool(&settings)?;
-                let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
-                db::migrate(&mut conn)?;
+                diaspar::open_database(&settings).await?;
                 println!("migrations applied");
                 Ok(())
             }
             Command::SeedDemo => {
-                let app = Application::build(settings.clone()).await?;
-                bootstrap(&app)?;
-                let report = demo::seed(&app.state.pool)
-                    .await
-                    .map_err(|e| e.to_string())?;
+                let pool = diaspar::open_database(&settings).await?;
+                bootstrap(&pool)?;
+                let report = demo::seed(&pool).await.map_err(|e| e.to_string())?;
                 println!("{report}");
                 Ok(())
             }
             Command::Serve { demo: with_demo } => {
                 let app = Application::build(settings.clone()).await?;
-                bootstrap(&app)?;
+                bootstrap(&app.state.pool)?;
                 if with_demo {
                     let report = demo::seed(&app.state.pool)
                         .await
@@ -77,19 +72,11 @@ fn main() {
     }
 }
 
-fn open_pool(settings: &Settings) -> Result<db::Pool, String> {
-    db::pool(
-        &settings.database.url,
-        1,
-        Duration::from_secs(settings.database.acquire_timeout_secs),
-    )
-}
-
 /// On an empty database, creates `admin@diaspar.local` with the password from
 /// `DIASPAR_BOOTSTRAP_ADMIN_PASSWORD`, or a generated one printed once.
-fn bootstrap(app: &Application) -> Result<(), String> {
+fn bootstrap(pool: &db::Pool) -> Result<(), String> {
     let password = std::env::var("DIASPAR_BOOTSTRAP_ADMIN_PASSWORD").ok();
-    let mut conn = app.state.pool.get().map_err(|e| format!("database: {e}"))?;
+    let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
     match users::service::bootstrap_admin(&mut conn, demo::ADMIN_EMAIL, password)
         .map_err(|e| e.to_string())?
     {

@@ -126,9 +126,56 @@ pub fn path_error(err: actix_web::error::PathError, _req: &HttpRequest) -> actix
     ApiError::bad_request("invalid_path", format!("invalid path parameter: {err}")).into()
 }
 
-/// Fallback for unknown routes.
-pub async fn not_found() -> Result<HttpResponse, ApiError> {
-    Err(ApiError::NotFound("no such route".into()))
+/// Methods each documented path accepts (from the OpenAPI document), for `405` + `Allow`.
+#[derive(Clone, Default)]
+pub struct AllowedMethods(pub std::sync::Arc<std::collections::HashMap<String, String>>);
+
+impl AllowedMethods {
+    pub fn from_spec(spec: &utoipa::openapi::OpenApi) -> AllowedMethods {
+        let map = spec
+            .paths
+            .paths
+            .iter()
+            .map(|(path, item)| {
+                let methods: Vec<&str> = [
+                    ("GET", item.get.is_some()),
+                    ("POST", item.post.is_some()),
+                    ("PUT", item.put.is_some()),
+                    ("PATCH", item.patch.is_some()),
+                    ("DELETE", item.delete.is_some()),
+                ]
+                .into_iter()
+                .filter_map(|(m, present)| present.then_some(m))
+                .collect();
+                (path.clone(), methods.join(", "))
+            })
+            .collect();
+        AllowedMethods(std::sync::Arc::new(map))
+    }
+}
+
+/// Fallback: `405 method_not_allowed` with `Allow` when the path exists under another method,
+/// else `404 not_found`.
+pub async fn not_found(req: HttpRequest) -> HttpResponse {
+    use actix_web::ResponseError;
+    match req.resource_map().match_pattern(req.path()) {
+        Some(pattern) => {
+            let allow = req
+                .app_data::<AllowedMethods>()
+                .and_then(|a| a.0.get(&pattern).cloned())
+                .unwrap_or_else(|| "GET".to_string());
+            let mut resp = ApiError::MethodNotAllowed(format!(
+                "{} is not allowed here; allowed: {allow}",
+                req.method()
+            ))
+            .error_response();
+            if let Ok(v) = header::HeaderValue::from_str(&allow) {
+                resp.headers_mut().insert(header::ALLOW, v);
+            }
+            resp
+        }
+        None => ApiError::NotFound("no such route".into()).error_response(),
+    }
 }
 
 pub const DEFAULT_PAGE: u32 = 50;

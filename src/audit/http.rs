@@ -41,6 +41,11 @@ pub async fn list_audit_entries(
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
+    let mut c = crate::validate::Check::new();
+    c.opt_text("entity_type", q.entity_type.as_deref(), 0, 64);
+    c.opt_text("entity_id", q.entity_id.as_deref(), 0, 64);
+    c.opt_text("action", q.action.as_deref(), 0, 64);
+    c.finish()?;
     let filter = AuditFilter {
         entity_type: q.entity_type,
         entity_id: q.entity_id,

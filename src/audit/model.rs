@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AuditEntry {
     pub id: String,
-    pub occurred_at: chrono::NaiveDateTime,
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
     /// `user`, `api_key` or `system`.
     pub actor_kind: String,
     pub actor_id: Option<String>,

@@ -57,7 +57,7 @@ pub async fn list(
         |r| AuditEntry {
             details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
             id: r.id,
-            occurred_at: r.occurred_at,
+            occurred_at: r.occurred_at.and_utc(),
             actor_kind: r.actor_kind,
             actor_id: r.actor_id,
             action: r.action,

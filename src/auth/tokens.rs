@@ -106,3 +106,57 @@ impl Claims {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::SigningKey;
+
+    fn settings(active: &str, keys: &[(&str, &str)]) -> AuthSettings {
+        AuthSettings {
+            issuer: "diaspar".into(),
+            audience: "diaspar-api".into(),
+            access_token_ttl_secs: 600,
+            active_kid: active.into(),
+            keys: keys
+                .iter()
+                .map(|(kid, secret)| SigningKey {
+                    kid: kid.to_string(),
+                    secret: secret.to_string(),
+                })
+                .collect(),
+        }
+    }
+
+    /// Rotation: add a new key and make it active; tokens signed with the old key keep working
+    /// until the old key is removed from the list.
+    #[test]
+    fn key_rotation_keeps_old_tokens_until_the_key_is_retired() {
+        let now = chrono::Utc::now().timestamp();
+        let old = TokenKeys::new(&settings(
+            "k1",
+            &[("k1", "old-secret-old-secret-old-secret")],
+        ));
+        let token = old
+            .issue(PrincipalKind::User, "u1", Role::Manager, None, now)
+            .unwrap();
+        let both = TokenKeys::new(&settings(
+            "k2",
+            &[
+                ("k1", "old-secret-old-secret-old-secret"),
+                ("k2", "new-secret-new-secret-new-secret"),
+            ],
+        ));
+        assert_eq!(both.verify(&token).unwrap().sub, "u1");
+        let fresh = both
+            .issue(PrincipalKind::User, "u2", Role::Manager, None, now)
+            .unwrap();
+        assert_eq!(decode_header(&fresh).unwrap().kid.as_deref(), Some("k2"));
+        let retired = TokenKeys::new(&settings(
+            "k2",
+            &[("k2", "new-secret-new-secret-new-secret")],
+        ));
+        assert!(retired.verify(&token).is_err());
+        assert_eq!(retired.verify(&fresh).unwrap().sub, "u2");
+    }
+}

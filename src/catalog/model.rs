@@ -37,8 +37,8 @@ pub struct ProductView {
     /// Inactive products cannot be ordered and are hidden from client principals.
     pub active: bool,
     pub stock: StockView,
-    pub created_at: chrono::NaiveDateTime,
-    pub updated_at: chrono::NaiveDateTime,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Stock of a product. Client principals see only `available`.
@@ -82,7 +82,7 @@ pub struct StockMovementView {
     /// `user`, `api_key` or `system`.
     pub actor_kind: String,
     pub actor_id: Option<String>,
-    pub created_at: chrono::NaiveDateTime,
+    pub created_at: chrono::DateTime<chrono::Utc>,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -153,20 +153,17 @@ impl NewProduct {
 #[serde(deny_unknown_fields)]
 pub struct ProductUpdate {
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, min_length = 1, max_length = 200)]
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false, min_length = 1, max_length = 16)]
+    #[schema(min_length = 1, max_length = 16)]
     pub unit: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
     pub list_price: Option<Money>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
     pub cost_price: Option<Money>,
     /// VAT rate in basis points: 0, 1000, 2000 or 2200.
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
     pub vat_rate_bp: Option<i32>,
     /// New category; `null` removes it.
     #[serde(
@@ -177,7 +174,6 @@ pub struct ProductUpdate {
     #[schema(value_type = Option<String>, min_length = 1, max_length = 100)]
     pub category: Option<Option<String>>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(nullable = false)]
     pub active: Option<bool>,
 }
 

@@ -42,8 +42,8 @@ pub fn product_view(p: ProductRow, s: StockRow, staff: bool) -> ProductView {
         category: p.category,
         active: p.active,
         stock: StockView::new(s.on_hand, s.reserved, staff),
-        created_at: p.created_at,
-        updated_at: p.updated_at,
+        created_at: p.created_at.and_utc(),
+        updated_at: p.updated_at.and_utc(),
     }
 }
 
@@ -60,7 +60,7 @@ fn movement_view(r: MovementRow) -> StockMovementView {
         reason: r.reason,
         actor_kind: r.actor_kind,
         actor_id: r.actor_id,
-        created_at: r.created_at,
+        created_at: r.created_at.and_utc(),
     }
 }
 

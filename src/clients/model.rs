@@ -48,8 +48,8 @@ pub struct ClientView {
     pub tier_pinned: bool,
     pub status: ClientStatus,
     pub manager_id: Option<String>,
-    pub created_at: chrono::NaiveDateTime,
-    pub updated_at: chrono::NaiveDateTime,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

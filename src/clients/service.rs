@@ -29,8 +29,8 @@ pub fn view(r: ClientRow) -> ClientView {
         tier_id: r.tier_id,
         tier_pinned: r.tier_pinned,
         manager_id: r.manager_id,
-        created_at: r.created_at,
-        updated_at: r.updated_at,
+        created_at: r.created_at.and_utc(),
+        updated_at: r.updated_at.and_utc(),
     }
 }
 

@@ -37,6 +37,10 @@ pub async fn list_events(
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
     let q = q.into_inner();
+    let mut c = crate::validate::Check::new();
+    c.opt_text("event_type", q.event_type.as_deref(), 0, 64);
+    c.opt_text("entity_id", q.entity_id.as_deref(), 0, 64);
+    c.finish()?;
     let page = service::list(
         &state.pool,
         &who,

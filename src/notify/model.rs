@@ -5,7 +5,7 @@ use utoipa::ToSchema;
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Event {
     pub id: String,
-    pub occurred_at: chrono::NaiveDateTime,
+    pub occurred_at: chrono::DateTime<chrono::Utc>,
     /// e.g. `client.created`, `stock.movement_recorded`.
     pub event_type: String,
     pub entity_type: String,
@@ -13,5 +13,5 @@ pub struct Event {
     pub client_id: Option<String>,
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
-    pub published_at: Option<chrono::NaiveDateTime>,
+    pub published_at: Option<chrono::DateTime<chrono::Utc>>,
 }

@@ -53,12 +53,12 @@ pub async fn list(
         |r| Event {
             payload: serde_json::from_str(&r.payload).unwrap_or(serde_json::Value::Null),
             id: r.id,
-            occurred_at: r.occurred_at,
+            occurred_at: r.occurred_at.and_utc(),
             event_type: r.event_type,
             entity_type: r.entity_type,
             entity_id: r.entity_id,
             client_id: r.client_id,
-            published_at: r.published_at,
+            published_at: r.published_at.map(|t| t.and_utc()),
         },
     ))
 }

@@ -11,8 +11,8 @@ pub struct UserView {
     /// The company of a client user; absent for staff.
     pub client_id: Option<String>,
     pub active: bool,
-    pub created_at: chrono::NaiveDateTime,
-    pub updated_at: chrono::NaiveDateTime,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -52,9 +52,9 @@ pub struct ApiKeyView {
     pub role: Role,
     /// First characters of the secret, to recognise it.
     pub secret_prefix: String,
-    pub created_at: chrono::NaiveDateTime,
-    pub last_used_at: Option<chrono::NaiveDateTime>,
-    pub revoked_at: Option<chrono::NaiveDateTime>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub last_used_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

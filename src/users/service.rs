@@ -22,8 +22,8 @@ pub fn user_view(r: UserRow) -> UserView {
         full_name: r.full_name,
         client_id: r.client_id,
         active: r.active,
-        created_at: r.created_at,
-        updated_at: r.updated_at,
+        created_at: r.created_at.and_utc(),
+        updated_at: r.updated_at.and_utc(),
     }
 }
 
@@ -34,9 +34,9 @@ pub fn api_key_view(r: ApiKeyRow) -> ApiKeyView {
         client_id: r.client_id,
         name: r.name,
         secret_prefix: r.secret_prefix,
-        created_at: r.created_at,
-        last_used_at: r.last_used_at,
-        revoked_at: r.revoked_at,
+        created_at: r.created_at.and_utc(),
+        last_used_at: r.last_used_at.map(|t| t.and_utc()),
+        revoked_at: r.revoked_at.map(|t| t.and_utc()),
     }
 }
 
