@@ -65,22 +65,24 @@ fn require_client_manager(
     }
 }
 
+/// Staff endpoints take staff roles, company endpoints client roles.
+fn check_role_side(c: &mut Check, role: Role, staff: bool) {
+    if role.is_staff() != staff {
+        let message = if staff {
+            "must be a staff role"
+        } else {
+            "must be a client role"
+        };
+        c.add("role", "invalid_role", message);
+    }
+}
+
 fn validate_new_user(input: &CreateUser, staff: bool) -> Result<(), ApiError> {
     let mut c = Check::new();
     c.email("email", &input.email);
     c.text("full_name", &input.full_name, 1, 200);
     c.password("password", &input.password);
-    if input.role.is_staff() != staff {
-        c.add(
-            "role",
-            "invalid_role",
-            if staff {
-                "must be a staff role"
-            } else {
-                "must be a client role"
-            },
-        );
-    }
+    check_role_side(&mut c, input.role, staff);
     c.finish()
 }
 
@@ -213,17 +215,7 @@ fn validate_update(input: &UpdateUser, staff: bool) -> Result<(), ApiError> {
         c.password("password", p);
     }
     if let Some(r) = input.role {
-        if r.is_staff() != staff {
-            c.add(
-                "role",
-                "invalid_role",
-                if staff {
-                    "must be a staff role"
-                } else {
-                    "must be a client role"
-                },
-            );
-        }
+        check_role_side(&mut c, r, staff);
     }
     c.finish()
 }
@@ -323,9 +315,7 @@ pub async fn create_api_key(
     let role = input.role.unwrap_or(Role::ClientBuyer);
     let mut c = Check::new();
     c.text("name", &input.name, 1, 100);
-    if !role.is_client() {
-        c.add("role", "invalid_role", "must be a client role");
-    }
+    check_role_side(&mut c, role, false);
     db::run(pool, move |conn| {
         db::write_tx(conn, |conn| {
             require_client_manager(conn, &actor, &client_id)?;

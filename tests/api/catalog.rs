@@ -173,6 +173,45 @@ async fn stock_movements_respect_bounds(app: &TestApp) {
     let product = app.get(&app.admin, &format!("/api/v1/products/{id}")).await;
     assert_eq!(product.ok(200)["stock"]["on_hand"], 5);
     assert_eq!(product.body["stock"]["reserved"], 0);
+
+    // Reserved stock is untouchable: with 4 of 5 reserved (orders will book it; set directly
+    // here), a write-off may take at most 1.
+    app.sql(&format!(
+        "UPDATE stock SET reserved = 4 WHERE product_id = '{id}'"
+    ))
+    .await;
+    let r = app
+        .post(
+            &logistician,
+            &path,
+            json!({"kind": "write_off", "quantity": 2, "reason": "Broken"}),
+        )
+        .await;
+    r.problem(409, "insufficient_stock");
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("reserved 4"),
+        "{r:?}"
+    );
+    app.post(
+        &logistician,
+        &path,
+        json!({"kind": "write_off", "quantity": 1, "reason": "Broken"}),
+    )
+    .await
+    .ok(201);
+    let product = app.get(&app.admin, &format!("/api/v1/products/{id}")).await;
+    assert_eq!(product.ok(200)["stock"]["available"], 0);
+    app.sql(&format!(
+        "UPDATE stock SET reserved = 0 WHERE product_id = '{id}'"
+    ))
+    .await;
+    app.post(
+        &logistician,
+        &path,
+        json!({"kind": "receipt", "quantity": 1, "reason": "Found"}),
+    )
+    .await
+    .ok(201);
     let history = app.get(&logistician, &path).await;
     let kinds: Vec<&str> = history.ok(200)["items"]
         .as_array()
@@ -180,7 +219,10 @@ async fn stock_movements_respect_bounds(app: &TestApp) {
         .iter()
         .map(|m| m["kind"].as_str().unwrap())
         .collect();
-    assert_eq!(kinds, ["receipt", "write_off", "correction"]);
+    assert_eq!(
+        kinds,
+        ["receipt", "write_off", "correction", "write_off", "receipt"]
+    );
     // A buyer cannot move stock.
     let company = app.company(3).await;
     let (_, buyer) = app.client_user(&company, "client_buyer").await;
@@ -198,7 +240,7 @@ async fn stock_movements_respect_bounds(app: &TestApp) {
             "/api/v1/audit-log?action=stock.movement_recorded",
         )
         .await;
-    assert_eq!(audit.ok(200)["items"].as_array().unwrap().len(), 3);
+    assert_eq!(audit.ok(200)["items"].as_array().unwrap().len(), 5);
 }
 
 async fn product_search_and_filters(app: &TestApp) {

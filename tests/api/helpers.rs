@@ -267,6 +267,19 @@ impl TestApp {
         .clone()
     }
 
+    /// Runs one SQL statement directly: only for fixtures the API cannot create yet.
+    pub async fn sql(&self, statement: &str) {
+        let pool = self.app_state.pool.clone();
+        let statement = statement.to_string();
+        actix_web::web::block(move || {
+            use diesel::RunQueryDsl;
+            let mut conn = pool.get().unwrap();
+            diesel::sql_query(statement).execute(&mut conn).unwrap();
+        })
+        .await
+        .unwrap();
+    }
+
     /// The DESIGN.md invariants, checked at the end of every scenario.
     pub async fn check_invariants(&self) {
         let pool = self.app_state.pool.clone();
