@@ -23,25 +23,54 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = RawBody::from_request(req, payload);
+        Box::pin(async move {
+            let body = body.await?;
+            if !body.is_json() {
+                return Err(ApiError::UnsupportedMediaType(
+                    "the request body must be application/json".into(),
+                ));
+            }
+            parse_json(&body.bytes).map(Json)
+        })
+    }
+}
+
+/// A request body read within the configured limit (413 beyond it), with its media type
+/// (lower-cased, without parameters).
+pub struct RawBody {
+    pub media_type: String,
+    pub bytes: web::Bytes,
+}
+
+impl RawBody {
+    pub fn is_json(&self) -> bool {
+        let ct = self.media_type.as_str();
+        ct == "application/json" || (ct.starts_with("application/") && ct.ends_with("+json"))
+    }
+}
+
+impl FromRequest for RawBody {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let limit = req
             .app_data::<BodyLimit>()
             .map(|l| l.0)
             .unwrap_or(256 * 1024);
-        let is_json = req
+        let media_type = req
             .headers()
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(|ct| {
-                let ct = ct
-                    .split(';')
+                ct.split(';')
                     .next()
                     .unwrap_or("")
                     .trim()
-                    .to_ascii_lowercase();
-                ct == "application/json"
-                    || (ct.starts_with("application/") && ct.ends_with("+json"))
+                    .to_ascii_lowercase()
             })
-            .unwrap_or(false);
+            .unwrap_or_default();
         let declared_len = req
             .headers()
             .get(header::CONTENT_LENGTH)
@@ -49,11 +78,6 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
             .and_then(|v| v.parse::<usize>().ok());
         let mut payload = payload.take();
         Box::pin(async move {
-            if !is_json {
-                return Err(ApiError::UnsupportedMediaType(
-                    "the request body must be application/json".into(),
-                ));
-            }
             if declared_len.is_some_and(|n| n > limit) {
                 return Err(ApiError::PayloadTooLarge(limit));
             }
@@ -68,7 +92,10 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
                 }
                 body.extend_from_slice(&chunk);
             }
-            parse_json(&body).map(Json)
+            Ok(RawBody {
+                media_type,
+                bytes: body.freeze(),
+            })
         })
     }
 }

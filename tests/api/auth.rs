@@ -11,6 +11,7 @@ both_backends!(
     forged_tokens_are_rejected,
     disabled_user_loses_access,
     staff_user_management_is_admin_only,
+    oauth_form_requests,
 );
 
 async fn password_grant_and_me(app: &TestApp) {
@@ -213,4 +214,86 @@ async fn staff_user_management_is_admin_only(app: &TestApp) {
     let items = list.ok(200)["items"].as_array().unwrap();
     assert!(items.iter().all(|u| u["client_id"].is_null()));
     assert!(!list.body.to_string().contains("password"));
+}
+
+/// OAuth 2.0 clients post forms; key credentials may come as HTTP Basic.
+async fn oauth_form_requests(app: &TestApp) {
+    let url = app.url("/api/v1/auth/token");
+    let r = app
+        .send(app.http.post(&url).form(&[
+            ("grant_type", "password"),
+            ("username", ADMIN_EMAIL),
+            ("password", ADMIN_PASSWORD),
+        ]))
+        .await;
+    assert_eq!(r.ok(200)["role"], "admin");
+    let r = app
+        .send(app.http.post(&url).form(&[
+            ("grant_type", "password"),
+            ("username", ADMIN_EMAIL),
+            ("password", "wrong-one-123"),
+        ]))
+        .await;
+    r.problem(401, "invalid_credentials");
+    let r = app
+        .send(
+            app.http
+                .post(&url)
+                .form(&[("grant_type", "password"), ("username", ADMIN_EMAIL)]),
+        )
+        .await;
+    r.problem(422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["field"], "password");
+
+    let company = app.company(3).await;
+    let key = app
+        .post(
+            &app.admin,
+            &format!("/api/v1/clients/{company}/api-keys"),
+            json!({"name": "ERP"}),
+        )
+        .await;
+    let (id, secret) = (
+        key.ok(201)["id"].as_str().unwrap().to_string(),
+        key.body["client_secret"].as_str().unwrap().to_string(),
+    );
+    let r = app
+        .send(
+            app.http
+                .post(&url)
+                .basic_auth(&id, Some(&secret))
+                .form(&[("grant_type", "client_credentials"), ("scope", "orders")]),
+        )
+        .await;
+    assert_eq!(r.ok(200)["client_id"], company.as_str());
+    let r = app
+        .send(app.http.post(&url).form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", id.as_str()),
+            ("client_secret", secret.as_str()),
+        ]))
+        .await;
+    r.ok(200);
+    let r = app
+        .send(
+            app.http
+                .post(&url)
+                .basic_auth(&id, Some("dsk_wrong"))
+                .form(&[("grant_type", "client_credentials")]),
+        )
+        .await;
+    r.problem(401, "invalid_credentials");
+    let r = app
+        .send(app.http.post(&url).form(&[("grant_type", "implicit")]))
+        .await;
+    r.problem(422, "validation_failed");
+    let r = app
+        .send(
+            app.http
+                .post(&url)
+                .header("content-type", "text/plain")
+                .body("grant_type=password"),
+        )
+        .await;
+    r.problem(415, "unsupported_media_type");
 }
