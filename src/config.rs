@@ -22,6 +22,9 @@ pub struct ServerSettings {
     pub port: u16,
     pub max_body_bytes: usize,
     pub workers: usize,
+    /// Take the client address from `Forwarded`/`X-Forwarded-For` (only behind a proxy that
+    /// sets them).
+    pub trust_forwarded_for: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -38,6 +41,10 @@ pub struct AuthSettings {
     pub access_token_ttl_secs: i64,
     pub active_kid: String,
     pub keys: Vec<SigningKey>,
+    /// Token requests one client address may make at once…
+    pub login_burst: u32,
+    /// …and how many more it regains per minute.
+    pub login_per_minute: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]

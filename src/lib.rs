@@ -30,10 +30,20 @@ use utoipa::OpenApi;
 use utoipa_actix_web::AppExt;
 use utoipa_swagger_ui::SwaggerUi;
 
-/// Registers every documented route: the `/api/v1` scope and the system endpoints.
-pub fn configure_routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(utoipa_actix_web::scope("/api/v1").configure(|cfg| {
-        auth::http::routes(cfg);
+/// Registers every documented route: the `/api/v1` scope and the system endpoints. The login
+/// limiter is shared by all workers.
+pub fn configure_routes(
+    login_limiter: auth::limit::LoginLimiter,
+) -> impl FnOnce(&mut utoipa_actix_web::service_config::ServiceConfig) {
+    move |cfg| configure_all(cfg, login_limiter)
+}
+
+fn configure_all(
+    cfg: &mut utoipa_actix_web::service_config::ServiceConfig,
+    login_limiter: auth::limit::LoginLimiter,
+) {
+    cfg.service(utoipa_actix_web::scope("/api/v1").configure(move |cfg| {
+        auth::http::routes(cfg, login_limiter);
         users::http::routes(cfg);
         clients::http::routes(cfg);
         catalog::http::routes(cfg);
@@ -49,7 +59,12 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     let (_, mut api) = App::new()
         .into_utoipa_app()
         .openapi(openapi::ApiDoc::openapi())
-        .configure(configure_routes)
+        .configure(configure_routes(auth::limit::login_limiter(
+            &Settings::load_for("development")
+                .expect("embedded default settings are valid")
+                .auth,
+            false,
+        )))
         .split_for_parts();
     openapi::Conventions.modify(&mut api);
     api
@@ -104,13 +119,15 @@ impl Application {
         let port = listener.local_addr().map_err(|e| e.to_string())?.port();
         let spec = openapi();
         let allowed = web::AllowedMethods::from_spec(&spec);
+        let login_limiter =
+            auth::limit::login_limiter(&settings.auth, settings.server.trust_forwarded_for);
         let body_limit = settings.server.max_body_bytes;
         let app_state = state.clone();
         let mut server = HttpServer::new(move || {
             let (app, _) = App::new()
                 .into_utoipa_app()
                 .openapi(openapi::ApiDoc::openapi())
-                .configure(configure_routes)
+                .configure(configure_routes(login_limiter.clone()))
                 .split_for_parts();
             app.app_data(app_state.clone())
                 .app_data(web::BodyLimit(body_limit))

@@ -96,10 +96,11 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
     responses(
         (status = 200, description = "An access token", body = TokenResponse),
         (status = 401, description = "Wrong credentials, disabled account or revoked key", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Too many token requests from this address (`rate_limited`); see `Retry-After`", body = Problem, content_type = "application/problem+json"),
     ),
     security(())
 )]
-#[post("/auth/token")]
+#[post("")]
 pub async fn create_token(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -134,6 +135,14 @@ pub async fn get_me(state: web::Data<AppState>, who: Principal) -> Result<HttpRe
     Ok(HttpResponse::Ok().json(service::me(&state, who).await?))
 }
 
-pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(create_token).service(get_me);
+pub fn routes(
+    cfg: &mut utoipa_actix_web::service_config::ServiceConfig,
+    limiter: super::limit::LoginLimiter,
+) {
+    cfg.service(
+        utoipa_actix_web::scope("/auth/token")
+            .wrap(actix_governor::Governor::new(&limiter))
+            .service(create_token),
+    )
+    .service(get_me);
 }

@@ -1,6 +1,7 @@
 //! Authentication: password and client-credentials grants, JWT access tokens, the `Principal`
 //! extractor every protected handler takes.
 pub mod http;
+pub mod limit;
 pub mod model;
 pub mod password;
 pub mod service;

@@ -117,6 +117,8 @@ mod tests {
             issuer: "diaspar".into(),
             audience: "diaspar-api".into(),
             access_token_ttl_secs: 600,
+            login_burst: 10,
+            login_per_minute: 10,
             active_kid: active.into(),
             keys: keys
                 .iter()

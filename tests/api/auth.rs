@@ -297,3 +297,34 @@ async fn oauth_form_requests(app: &TestApp) {
         .await;
     r.problem(415, "unsupported_media_type");
 }
+
+/// The token endpoint is rate-limited per client address; other routes are not.
+#[actix_web::test]
+async fn token_requests_are_rate_limited() {
+    let app = spawn_app_with(Db::Sqlite, |s| {
+        s.auth.login_burst = 4;
+        s.auth.login_per_minute = 1;
+    })
+    .await; // the harness's own admin login takes one of the 4
+    let wrong =
+        json!({"grant_type": "password", "username": ADMIN_EMAIL, "password": "wrong-password"});
+    for _ in 0..3 {
+        app.token(wrong.clone())
+            .await
+            .problem(401, "invalid_credentials");
+    }
+    let r = app.token(wrong.clone()).await;
+    r.problem(429, "rate_limited");
+    let retry: u64 = r.headers["retry-after"].to_str().unwrap().parse().unwrap();
+    assert!((1..=60).contains(&retry), "{retry}");
+    // Even the right password waits now; the API itself is not limited.
+    app.token(
+        json!({"grant_type": "password", "username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}),
+    )
+    .await
+    .problem(429, "rate_limited");
+    for _ in 0..10 {
+        app.get(&app.admin, "/api/v1/auth/me").await.ok(200);
+    }
+    app.check_invariants().await;
+}

@@ -61,7 +61,13 @@ fn create_pg_database(base: &str) -> String {
 }
 
 pub async fn spawn_app(db: Db) -> TestApp {
+    spawn_app_with(db, |_| {}).await
+}
+
+/// Like `spawn_app`, with settings adjusted first.
+pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> TestApp {
     let mut settings = Settings::load_for("test").expect("test settings");
+    adjust(&mut settings);
     settings.server.port = 0;
     settings.server.host = "127.0.0.1".into();
     settings.server.workers = 1;
