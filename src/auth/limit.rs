@@ -58,7 +58,9 @@ pub type LoginLimiter = GovernorConfig<ClientIp, NoOpMiddleware<QuantaInstant>>;
 pub fn login_limiter(auth: &AuthSettings, trust_forwarded_for: bool) -> LoginLimiter {
     let per_minute = auth.login_per_minute.max(1);
     GovernorConfigBuilder::default()
-        .period(std::time::Duration::from_nanos((60_000_000_000 / per_minute).max(1)))
+        .period(std::time::Duration::from_nanos(
+            (60_000_000_000 / per_minute).max(1),
+        ))
         .burst_size(auth.login_burst.max(1))
         .key_extractor(ClientIp {
             trust_forwarded_for,
