@@ -12,6 +12,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub auth: AuthSettings,
     pub log: LogSettings,
+    pub business: BusinessSettings,
     #[serde(skip)]
     pub environment: String,
 }
@@ -51,6 +52,24 @@ pub struct AuthSettings {
 pub struct SigningKey {
     pub kid: String,
     pub secret: String,
+}
+
+/// The commercial director's terms.
+#[derive(Debug, Clone, Deserialize)]
+pub struct BusinessSettings {
+    /// Days of released goods that count as a client's turnover for its price tier.
+    pub turnover_window_days: i64,
+    /// How long an unpaid order keeps its stock reservation.
+    pub reservation_ttl_hours: i64,
+    /// Seller requisites printed on bills.
+    pub seller_name: String,
+    pub seller_inn: String,
+    pub seller_kpp: String,
+    pub seller_address: String,
+    pub seller_bank: String,
+    pub seller_bik: String,
+    pub seller_account: String,
+    pub seller_corr_account: String,
 }
 
 #[derive(Debug, Clone, Deserialize)]
