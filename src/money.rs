@@ -93,6 +93,68 @@ impl PartialSchema for Money {
 
 impl ToSchema for Money {}
 
+/// A signed amount (ledger entries, balances, adjustments): like `Money`, with an optional `-`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct SignedMoney(Decimal);
+
+impl SignedMoney {
+    pub fn from_minor(minor: i64) -> SignedMoney {
+        SignedMoney(Decimal::new(minor, 2))
+    }
+
+    pub fn minor(&self) -> i64 {
+        let mut d = self.0;
+        d.rescale(2);
+        i64::try_from(d.mantissa()).expect("money fits in i64 kopecks")
+    }
+
+    pub fn parse(s: &str) -> Result<SignedMoney, &'static str> {
+        let s = s.trim();
+        let (negative, digits) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s),
+        };
+        let m = Money::parse(digits)?;
+        Ok(SignedMoney(if negative { -m.0 } else { m.0 }))
+    }
+}
+
+impl fmt::Display for SignedMoney {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut d = self.0;
+        d.rescale(2);
+        write!(f, "{d}")
+    }
+}
+
+impl Serialize for SignedMoney {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for SignedMoney {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        SignedMoney::parse(&s).map_err(serde::de::Error::custom)
+    }
+}
+
+impl PartialSchema for SignedMoney {
+    fn schema() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(SchemaType::new(Type::String))
+            .pattern(Some(r"^-?[0-9]{1,13}(\.[0-9]{1,2})?$"))
+            .description(Some(
+                "Signed amount in roubles as a decimal string with up to two decimals",
+            ))
+            .examples([serde_json::json!("-1234.50")])
+            .into()
+    }
+}
+
+impl ToSchema for SignedMoney {}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -148,6 +148,7 @@ pub async fn create(
                 balance_minor: 0,
                 created_at: now,
                 updated_at: now,
+                ledger_seq: 0,
             };
             store::insert(conn, &row)?;
             let v = view(row);

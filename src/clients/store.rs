@@ -23,6 +23,8 @@ pub struct ClientRow {
     pub search_key: String,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    /// Number of ledger entries so far (the last entry's `seq`).
+    pub ledger_seq: i64,
 }
 
 #[derive(Debug, Default, AsChangeset)]

@@ -16,11 +16,38 @@ SELECT 'stock out of bounds: ' || product_id AS what FROM stock
     WHERE on_hand < 0 OR reserved < 0 OR reserved > on_hand
 UNION ALL
 SELECT 'stock differs from its movements: ' || s.product_id AS what FROM stock s
-    WHERE s.on_hand <> (SELECT COALESCE(SUM(CASE WHEN m.kind = 'write_off' THEN -m.quantity ELSE m.quantity END), 0) FROM stock_movements m WHERE m.product_id = s.product_id)
+    WHERE s.on_hand <> (SELECT COALESCE(SUM(CASE WHEN m.kind IN ('write_off', 'issue') THEN -m.quantity ELSE m.quantity END), 0) FROM stock_movements m WHERE m.product_id = s.product_id)
 UNION ALL
-SELECT 'reserved stock without open reservations: ' || product_id AS what FROM stock WHERE reserved <> 0
+SELECT 'reserved differs from open reservations: ' || s.product_id AS what FROM stock s
+    WHERE s.reserved <> (SELECT COALESCE(SUM(l.quantity), 0) FROM order_lines l JOIN orders o ON o.id = l.order_id
+                         WHERE l.product_id = s.product_id AND o.status IN ('awaiting_payment', 'released'))
 UNION ALL
-SELECT 'balance without ledger entries: ' || id AS what FROM clients WHERE balance_minor <> 0
+SELECT 'cached balance differs from the ledger: ' || c.id AS what FROM clients c
+    WHERE c.balance_minor <> (SELECT COALESCE(SUM(e.amount_minor), 0) FROM ledger_entries e WHERE e.client_id = c.id)
+UNION ALL
+SELECT 'ledger running balance broken: ' || t.id AS what FROM (
+    SELECT id, balance_after_minor,
+           SUM(amount_minor) OVER (PARTITION BY client_id ORDER BY seq) AS running,
+           seq, ROW_NUMBER() OVER (PARTITION BY client_id ORDER BY seq) AS n
+    FROM ledger_entries) t
+    WHERE t.balance_after_minor <> t.running OR t.seq <> t.n
+UNION ALL
+SELECT 'ledger numbering behind its entries: ' || c.id AS what FROM clients c
+    WHERE c.ledger_seq <> (SELECT COUNT(*) FROM ledger_entries e WHERE e.client_id = c.id)
+UNION ALL
+SELECT 'invoice numbers not gapless in series ' || series AS what FROM invoices
+    GROUP BY series HAVING COUNT(*) <> MAX(seq) OR MIN(seq) <> 1
+UNION ALL
+SELECT 'document counter behind its invoices: ' || d.series AS what FROM document_counters d
+    WHERE d.last_value <> (SELECT COALESCE(MAX(i.seq), 0) FROM invoices i WHERE i.series = d.series)
+UNION ALL
+SELECT 'invoice paid beyond its total: ' || id AS what FROM invoices WHERE paid_minor > total_minor OR paid_minor < 0
+UNION ALL
+SELECT 'invoice total differs from its order: ' || i.id AS what FROM invoices i JOIN orders o ON o.id = i.order_id
+    WHERE i.total_minor <> o.total_minor
+UNION ALL
+SELECT 'order total differs from its lines: ' || o.id AS what FROM orders o
+    WHERE o.total_minor <> (SELECT COALESCE(SUM(l.total_minor), 0) FROM order_lines l WHERE l.order_id = o.id)
 UNION ALL
 SELECT 'audit rows and outbox events differ in number' AS what
     WHERE (SELECT COUNT(*) FROM audit_log) <> (SELECT COUNT(*) FROM outbox_events)

@@ -31,6 +31,7 @@ diesel::table! {
         search_key -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        ledger_seq -> BigInt,
     }
 }
 
@@ -100,6 +101,7 @@ diesel::table! {
         actor_kind -> Text,
         actor_id -> Nullable<Text>,
         created_at -> Timestamp,
+        order_id -> Nullable<Text>,
     }
 }
 
@@ -130,7 +132,105 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    ledger_entries (id) {
+        id -> Text,
+        client_id -> Text,
+        seq -> BigInt,
+        kind -> Text,
+        amount_minor -> BigInt,
+        balance_after_minor -> BigInt,
+        order_id -> Nullable<Text>,
+        invoice_id -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    orders (id) {
+        id -> Text,
+        client_id -> Text,
+        status -> Text,
+        fulfilment -> Text,
+        delivery_address -> Nullable<Text>,
+        client_reference -> Nullable<Text>,
+        comment -> Nullable<Text>,
+        total_minor -> BigInt,
+        vat_minor -> BigInt,
+        discount_bp -> Integer,
+        tier_id -> Nullable<Text>,
+        reserved_until -> Nullable<Timestamp>,
+        pickup_code -> Nullable<Text>,
+        placed_by_kind -> Text,
+        placed_by_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        released_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    order_lines (order_id, line_no) {
+        order_id -> Text,
+        line_no -> Integer,
+        product_id -> Text,
+        sku -> Text,
+        name -> Text,
+        unit -> Text,
+        quantity -> BigInt,
+        list_price_minor -> BigInt,
+        discount_bp -> Integer,
+        unit_price_minor -> BigInt,
+        vat_rate_bp -> Integer,
+        total_minor -> BigInt,
+        vat_minor -> BigInt,
+    }
+}
+
+diesel::table! {
+    invoices (id) {
+        id -> Text,
+        number -> Text,
+        series -> Text,
+        seq -> Integer,
+        client_id -> Text,
+        order_id -> Text,
+        status -> Text,
+        total_minor -> BigInt,
+        vat_minor -> BigInt,
+        paid_minor -> BigInt,
+        issue_date -> Date,
+        due_date -> Date,
+        issued_at -> Timestamp,
+        voided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    document_counters (series) {
+        series -> Text,
+        last_value -> Integer,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (principal, idem_key) {
+        principal -> Text,
+        idem_key -> Text,
+        request_hash -> Text,
+        response_status -> Integer,
+        response_body -> Text,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(users -> clients (client_id));
+diesel::joinable!(order_lines -> orders (order_id));
+diesel::joinable!(ledger_entries -> clients (client_id));
 diesel::joinable!(api_keys -> clients (client_id));
 diesel::joinable!(stock -> products (product_id));
 diesel::joinable!(stock_movements -> products (product_id));
@@ -146,4 +246,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     stock_movements,
     audit_log,
     outbox_events,
+    ledger_entries,
+    orders,
+    order_lines,
+    invoices,
+    document_counters,
+    idempotency_keys,
 );

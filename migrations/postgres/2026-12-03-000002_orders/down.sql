@@ -1,0 +1,11 @@
+ALTER TABLE stock_movements DROP COLUMN order_id;
+DELETE FROM stock_movements WHERE kind = 'issue';
+ALTER TABLE stock_movements DROP CONSTRAINT stock_movements_kind_check;
+ALTER TABLE stock_movements ADD CONSTRAINT stock_movements_kind_check CHECK (kind IN ('receipt', 'write_off', 'correction'));
+DROP TABLE idempotency_keys;
+DROP TABLE document_counters;
+DROP TABLE invoices;
+DROP TABLE order_lines;
+DROP TABLE orders;
+DROP TABLE ledger_entries;
+ALTER TABLE clients DROP COLUMN ledger_seq;
