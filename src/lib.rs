@@ -8,6 +8,7 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod ledger;
 pub mod money;
 pub mod notify;
 pub mod openapi;
@@ -47,6 +48,7 @@ fn configure_all(
         users::http::routes(cfg);
         clients::http::routes(cfg);
         catalog::http::routes(cfg);
+        ledger::http::routes(cfg);
         audit::http::routes(cfg);
         notify::http::routes(cfg);
     }));

@@ -22,6 +22,7 @@ use utoipa::{Modify, OpenApi};
         (name = "users", description = "Staff users, client users, API keys"),
         (name = "clients", description = "Client companies"),
         (name = "catalog", description = "Products, stock and stock movements"),
+        (name = "ledger", description = "Mutual settlements: account, ledger, adjustments"),
         (name = "audit", description = "Who changed what"),
         (name = "events", description = "Domain event outbox"),
         (name = "system", description = "Health, readiness, metrics"),

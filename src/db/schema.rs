@@ -230,6 +230,7 @@ diesel::table! {
 
 diesel::joinable!(users -> clients (client_id));
 diesel::joinable!(order_lines -> orders (order_id));
+diesel::joinable!(invoices -> orders (order_id));
 diesel::joinable!(ledger_entries -> clients (client_id));
 diesel::joinable!(api_keys -> clients (client_id));
 diesel::joinable!(stock -> products (product_id));
