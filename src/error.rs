@@ -58,6 +58,8 @@ pub enum ApiError {
     Conflict { code: &'static str, detail: String },
     #[error("{detail}")]
     Unprocessable { code: &'static str, detail: String },
+    #[error("not enough stock for some lines")]
+    InsufficientStock(Vec<FieldError>),
     #[error("{0}")]
     MethodNotAllowed(String),
     #[error("too many requests; retry in {0} s")]
@@ -117,6 +119,7 @@ impl ApiError {
             | ApiError::Unprocessable { code, .. } => code,
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
+            ApiError::InsufficientStock(_) => "insufficient_stock",
             ApiError::TooManyRequests(_) => "rate_limited",
             ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
@@ -144,7 +147,9 @@ impl ApiError {
             detail: self.detail(),
             code: self.code().to_string(),
             errors: match self {
-                ApiError::Validation(errors) => errors.clone(),
+                ApiError::Validation(errors) | ApiError::InsufficientStock(errors) => {
+                    errors.clone()
+                }
                 _ => Vec::new(),
             },
         }
@@ -163,6 +168,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
+            ApiError::InsufficientStock(_) => StatusCode::CONFLICT,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -8,10 +8,13 @@ pub mod config;
 pub mod db;
 pub mod demo;
 pub mod error;
+pub mod idempotency;
+pub mod invoices;
 pub mod ledger;
 pub mod money;
 pub mod notify;
 pub mod openapi;
+pub mod orders;
 pub mod pricing;
 pub mod state;
 pub mod system;
@@ -48,7 +51,10 @@ fn configure_all(
         users::http::routes(cfg);
         clients::http::routes(cfg);
         catalog::http::routes(cfg);
+        pricing::http::routes(cfg);
+        orders::http::routes(cfg);
         ledger::http::routes(cfg);
+        invoices::http::routes(cfg);
         audit::http::routes(cfg);
         notify::http::routes(cfg);
     }));
@@ -88,7 +94,8 @@ pub async fn open_database(settings: &Settings) -> Result<db::Pool, String> {
     let migrate_pool = pool.clone();
     aw::block(move || -> Result<(), String> {
         let mut conn = migrate_pool.get().map_err(|e| format!("database: {e}"))?;
-        db::migrate(&mut conn)
+        db::migrate(&mut conn)?;
+        invoices::service::prepare_counters(&mut conn).map_err(|e| format!("database: {e}"))
     })
     .await
     .map_err(|e| e.to_string())??;
@@ -109,6 +116,7 @@ impl Application {
         let state = aw::Data::new(AppState {
             pool,
             tokens: auth::tokens::TokenKeys::new(&settings.auth),
+            in_flight: Default::default(),
             settings: settings.clone(),
         });
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))

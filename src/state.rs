@@ -8,4 +8,6 @@ pub struct AppState {
     pub pool: Pool,
     pub settings: Arc<Settings>,
     pub tokens: TokenKeys,
+    /// Idempotency keys being processed in this process.
+    pub in_flight: Arc<crate::idempotency::service::InFlight>,
 }

@@ -37,7 +37,7 @@ pub async fn create_product(
 }
 
 /// List products by id. Client principals see active products only, without cost price and
-/// stock detail.
+/// stock detail, and with `price`: their own price after their tier discount.
 #[utoipa::path(
     tag = "catalog",
     operation_id = "list_products",
@@ -61,7 +61,8 @@ pub async fn list_products(
     Ok(HttpResponse::Ok().json(page))
 }
 
-/// Get a product. Inactive products are not found for client principals.
+/// Get a product. Inactive products are not found for client principals; they see `price`,
+/// their own price after their tier discount, instead of the cost price.
 #[utoipa::path(
     tag = "catalog",
     operation_id = "get_product",

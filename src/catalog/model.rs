@@ -26,6 +26,11 @@ pub struct ProductView {
     pub unit: String,
     /// List price per unit, VAT included.
     pub list_price: Money,
+    /// The calling client's price per unit: the list price less its tier discount, rounded
+    /// half-up (client principals only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
+    pub price: Option<Money>,
     /// Cost price per unit (staff only).
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(nullable = false)]
@@ -54,6 +59,19 @@ pub struct StockView {
     pub reserved: Option<i64>,
     /// Units that can be ordered now: on hand minus reserved.
     pub available: i64,
+}
+
+impl ProductView {
+    /// Adds the client's price at its tier discount; `None` (staff) leaves it absent.
+    pub fn with_client_price(mut self, discount_bp: Option<i32>) -> ProductView {
+        self.price = discount_bp.map(|d| {
+            Money::from_minor(crate::pricing::model::discounted_minor(
+                self.list_price.minor(),
+                d,
+            ))
+        });
+        self
+    }
 }
 
 impl StockView {
@@ -230,6 +248,8 @@ pub enum StockMovementKind {
     WriteOff,
     /// Stock-taking result: `quantity` is a signed, non-zero change of on hand.
     Correction,
+    /// Goods handed out for an order (pickup or shipment); recorded by the order, not by hand.
+    Issue,
 }
 
 impl StockMovementKind {
@@ -238,6 +258,7 @@ impl StockMovementKind {
             StockMovementKind::Receipt => "receipt",
             StockMovementKind::WriteOff => "write_off",
             StockMovementKind::Correction => "correction",
+            StockMovementKind::Issue => "issue",
         }
     }
 
@@ -246,6 +267,7 @@ impl StockMovementKind {
             StockMovementKind::Receipt,
             StockMovementKind::WriteOff,
             StockMovementKind::Correction,
+            StockMovementKind::Issue,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -254,7 +276,7 @@ impl StockMovementKind {
     /// The signed change of on hand that a movement of this kind and quantity makes.
     pub fn delta(self, quantity: i64) -> i64 {
         match self {
-            StockMovementKind::WriteOff => -quantity,
+            StockMovementKind::WriteOff | StockMovementKind::Issue => -quantity,
             StockMovementKind::Receipt | StockMovementKind::Correction => quantity,
         }
     }
@@ -291,6 +313,11 @@ impl NewStockMovement {
             StockMovementKind::Correction => {
                 c.range("quantity", self.quantity, -MAX_QUANTITY, MAX_QUANTITY)
             }
+            StockMovementKind::Issue => c.add(
+                "kind",
+                "not_allowed",
+                "issues are recorded by order pickups and shipments",
+            ),
         }
         c.text("reason", &self.reason, 1, 500);
         c.finish()

@@ -11,6 +11,7 @@ use crate::auth::model::{Principal, Role};
 use crate::db::{self, Pool};
 use crate::error::ApiError;
 use crate::money::Money;
+use crate::pricing;
 use crate::validate;
 use crate::web::{Page, PageParams};
 use serde_json::json;
@@ -29,7 +30,8 @@ fn require(actor: &Principal, roles: &[Role], detail: &str) -> Result<(), ApiErr
 }
 
 /// The product as `staff` or a client principal may see it: clients get neither the cost
-/// price nor the on-hand / reserved detail.
+/// price nor the on-hand / reserved detail (their own price is added by
+/// `ProductView::with_client_price`).
 pub fn product_view(p: ProductRow, s: StockRow, staff: bool) -> ProductView {
     ProductView {
         id: p.id,
@@ -37,6 +39,7 @@ pub fn product_view(p: ProductRow, s: StockRow, staff: bool) -> ProductView {
         name: p.name,
         unit: p.unit,
         list_price: Money::from_minor(p.list_price_minor),
+        price: None,
         cost_price: staff.then(|| Money::from_minor(p.cost_price_minor)),
         vat_rate_bp: p.vat_rate_bp,
         category: p.category,
@@ -62,6 +65,22 @@ fn movement_view(r: MovementRow) -> StockMovementView {
         actor_id: r.actor_id,
         created_at: r.created_at.and_utc(),
     }
+}
+
+/// The company whose prices a client principal sees; `None` for staff.
+fn client_of(actor: &Principal) -> Option<String> {
+    if actor.is_staff() {
+        None
+    } else {
+        actor.client_id.clone()
+    }
+}
+
+/// The tier discount of `client` (once per request), `None` without a client.
+fn client_discount(c: &mut db::DbConn, client: Option<String>) -> Result<Option<i32>, ApiError> {
+    client
+        .map(|id| pricing::service::client_discount(c, &id).map(|(_, d)| d))
+        .transpose()
 }
 
 pub async fn create_product(
@@ -146,12 +165,19 @@ pub async fn list_products(
         after,
         limit,
     };
-    let rows = db::run(pool, move |c| Ok(store::list_products(c, &filter)?)).await?;
+    let client = client_of(actor);
+    let (discount, rows) = db::run(pool, move |c| {
+        Ok((
+            client_discount(c, client)?,
+            store::list_products(c, &filter)?,
+        ))
+    })
+    .await?;
     Ok(Page::from_rows(
         rows,
         limit,
         |r| r.0.id.clone(),
-        |(p, s)| product_view(p, s, staff),
+        |(p, s)| product_view(p, s, staff).with_client_price(discount),
     ))
 }
 
@@ -161,9 +187,18 @@ pub async fn get_product(
     product_id: String,
 ) -> Result<ProductView, ApiError> {
     let staff = actor.is_staff();
-    let found = db::run(pool, move |c| Ok(store::find_product(c, &product_id)?)).await?;
+    let client = client_of(actor);
+    let (discount, found) = db::run(pool, move |c| {
+        Ok((
+            client_discount(c, client)?,
+            store::find_product(c, &product_id)?,
+        ))
+    })
+    .await?;
     match found {
-        Some((p, s)) if staff || p.active => Ok(product_view(p, s, staff)),
+        Some((p, s)) if staff || p.active => {
+            Ok(product_view(p, s, staff).with_client_price(discount))
+        }
         _ => Err(ApiError::not_found("product")),
     }
 }

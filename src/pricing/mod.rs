@@ -1,4 +1,7 @@
-//! Price tiers by trailing turnover. The tier table exists from the foundation (clients point at
-//! it and the demo seeds it); tier management and pricing come with the ordering issue.
+//! Price tiers by trailing turnover and the prices they give: tier management (director,
+//! admin), the order pricing shared by quotes and orders (merge duplicate lines, tier discount,
+//! VAT per line, half-up to the kopeck) and quotes, which price lines without booking anything.
+pub mod http;
 pub mod model;
+pub mod service;
 pub mod store;

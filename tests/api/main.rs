@@ -6,4 +6,6 @@ mod auth;
 mod catalog;
 mod clients;
 mod ledger;
+mod orders;
+mod pricing;
 mod system;

@@ -1,0 +1,157 @@
+use super::store::{self, KeyRow};
+use crate::auth::model::{Principal, PrincipalKind};
+use crate::db::{self, DbConn, Pool};
+use crate::error::ApiError;
+use actix_web::HttpRequest;
+use sha2::{Digest, Sha256};
+use std::collections::HashSet;
+use std::sync::{Arc, Mutex};
+
+pub const HEADER: &str = "Idempotency-Key";
+pub const REPLAYED_HEADER: &str = "Idempotent-Replayed";
+pub const KEEP_DAYS: i64 = 7;
+
+/// One idempotent request: who, which key, and a hash of the request.
+#[derive(Debug, Clone)]
+pub struct IdemRequest {
+    pub principal: String,
+    pub key: String,
+    pub hash: String,
+}
+
+/// Keys being worked on in this process.
+#[derive(Default)]
+pub struct InFlight(Mutex<HashSet<(String, String)>>);
+
+/// Holds a key's in-flight slot; frees it when dropped.
+pub struct InFlightGuard {
+    registry: Arc<InFlight>,
+    slot: (String, String),
+}
+
+impl Drop for InFlightGuard {
+    fn drop(&mut self) {
+        if let Ok(mut set) = self.registry.0.lock() {
+            set.remove(&self.slot);
+        }
+    }
+}
+
+/// A stored response to send again.
+pub struct Replay {
+    pub status: u16,
+    pub body: String,
+}
+
+/// Reads the header and hashes the (already validated) request. `required` makes the key
+/// mandatory for machine clients (API keys).
+pub fn from_request<T: serde::Serialize>(
+    req: &HttpRequest,
+    who: &Principal,
+    operation: &str,
+    body: &T,
+) -> Result<Option<IdemRequest>, ApiError> {
+    let Some(value) = req.headers().get(HEADER) else {
+        if who.kind == PrincipalKind::ApiKey {
+            return Err(ApiError::bad_request(
+                "idempotency_key_required",
+                "machine clients must send an Idempotency-Key header with this request",
+            ));
+        }
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .filter(|k| !k.is_empty() && k.len() <= 255 && k.bytes().all(|b| b.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_idempotency_key",
+                "Idempotency-Key must be 1 to 255 visible ASCII characters",
+            )
+        })?;
+    let mut hash = Sha256::new();
+    hash.update(operation.as_bytes());
+    hash.update([0]);
+    hash.update(serde_json::to_vec(body).map_err(ApiError::internal)?);
+    Ok(Some(IdemRequest {
+        principal: format!(
+            "{}:{}",
+            who.kind.as_str(),
+            who.id.clone().unwrap_or_default()
+        ),
+        key: key.to_string(),
+        hash: hex::encode(hash.finalize()),
+    }))
+}
+
+/// Before the effect: `Ok(Err(replay))` when this key already has a response; `Ok(Ok(guard))`
+/// when the request may go ahead (hold the guard until it has committed).
+pub async fn begin(
+    pool: &Pool,
+    registry: &Arc<InFlight>,
+    req: &IdemRequest,
+) -> Result<Result<InFlightGuard, Replay>, ApiError> {
+    let slot = (req.principal.clone(), req.key.clone());
+    {
+        let mut set = registry
+            .0
+            .lock()
+            .map_err(|_| ApiError::internal("in-flight registry poisoned"))?;
+        if !set.insert(slot.clone()) {
+            return Err(in_use());
+        }
+    }
+    let guard = InFlightGuard {
+        registry: registry.clone(),
+        slot,
+    };
+    let (principal, key) = (req.principal.clone(), req.key.clone());
+    let stored = db::run(pool, move |c| Ok(store::find(c, &principal, &key)?)).await?;
+    match stored {
+        None => Ok(Ok(guard)),
+        Some(row) if row.request_hash == req.hash => Ok(Err(Replay {
+            status: row.response_status as u16,
+            body: row.response_body,
+        })),
+        Some(_) => Err(ApiError::Unprocessable {
+            code: "idempotency_key_reused",
+            detail: "this Idempotency-Key was used with a different request".into(),
+        }),
+    }
+}
+
+/// Inside the effect's transaction: stores the response under the key.
+pub fn save(conn: &mut DbConn, req: &IdemRequest, status: u16, body: &str) -> Result<(), ApiError> {
+    let row = KeyRow {
+        principal: req.principal.clone(),
+        idem_key: req.key.clone(),
+        request_hash: req.hash.clone(),
+        response_status: status as i32,
+        response_body: body.to_string(),
+        created_at: db::now(),
+    };
+    store::insert(conn, &row).map_err(|e| match e {
+        // Another replica committed the same key first.
+        diesel::result::Error::DatabaseError(
+            diesel::result::DatabaseErrorKind::UniqueViolation,
+            _,
+        ) => in_use(),
+        other => other.into(),
+    })
+}
+
+fn in_use() -> ApiError {
+    ApiError::conflict(
+        "idempotency_key_in_use",
+        "a request with this Idempotency-Key is still being processed; retry shortly",
+    )
+}
+
+/// Deletes keys older than the retention period (called by the scheduler).
+pub fn purge(conn: &mut DbConn) -> Result<usize, ApiError> {
+    Ok(store::purge_before(
+        conn,
+        db::now() - chrono::Duration::days(KEEP_DAYS),
+    )?)
+}

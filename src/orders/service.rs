@@ -1,0 +1,585 @@
+use super::model::*;
+use super::store::{self, LineRow, OrderFilter, OrderRow};
+use crate::audit::model::Change;
+use crate::audit::service::record;
+use crate::auth::model::{Principal, Role};
+use crate::clients;
+use crate::db::{self, DbConn};
+use crate::error::{ApiError, FieldError};
+use crate::idempotency::service::{self as idempotency, IdemRequest};
+use crate::invoices;
+use crate::ledger::model::{EntryKind, Floor};
+use crate::ledger::service::{self as ledger, Posting};
+use crate::money::Money;
+use crate::pricing;
+use crate::state::AppState;
+use crate::validate::Check;
+use crate::web::Page;
+use serde_json::json;
+
+/// Who may place and cancel orders.
+const ORDERING: &[Role] = &[
+    Role::ClientAdmin,
+    Role::ClientBuyer,
+    Role::Manager,
+    Role::Director,
+    Role::Admin,
+];
+/// Who hands goods out.
+const WAREHOUSE: &[Role] = &[Role::Logistician, Role::Manager, Role::Admin];
+
+/// The result of a creating request: status, JSON body, and whether it was replayed.
+pub struct Created {
+    pub status: u16,
+    pub body: String,
+    pub replayed: bool,
+}
+
+fn line_view(l: &LineRow) -> OrderLineView {
+    OrderLineView {
+        line_no: l.line_no,
+        product_id: l.product_id.clone(),
+        sku: l.sku.clone(),
+        name: l.name.clone(),
+        unit: l.unit.clone(),
+        quantity: l.quantity,
+        list_price: Money::from_minor(l.list_price_minor),
+        discount_bp: l.discount_bp,
+        unit_price: Money::from_minor(l.unit_price_minor),
+        vat_rate_bp: l.vat_rate_bp,
+        total: Money::from_minor(l.total_minor),
+        vat: Money::from_minor(l.vat_minor),
+    }
+}
+
+fn view(
+    o: OrderRow,
+    lines: &[LineRow],
+    invoice: Option<&invoices::store::InvoiceRow>,
+) -> OrderView {
+    let status = OrderStatus::parse(&o.status).unwrap_or(OrderStatus::Cancelled);
+    OrderView {
+        lines: lines
+            .iter()
+            .filter(|l| l.order_id == o.id)
+            .map(line_view)
+            .collect(),
+        invoice: invoice.map(|i| OrderInvoice {
+            id: i.id.clone(),
+            number: i.number.clone(),
+            status: invoices::model::InvoiceStatus::parse(&i.status)
+                .unwrap_or(invoices::model::InvoiceStatus::Void),
+            due_date: i.due_date,
+        }),
+        fulfilment: if o.fulfilment == "delivery" {
+            Fulfilment::Delivery
+        } else {
+            Fulfilment::Pickup
+        },
+        total: Money::from_minor(o.total_minor),
+        vat: Money::from_minor(o.vat_minor),
+        reserved_until: o
+            .reserved_until
+            .filter(|_| status == OrderStatus::AwaitingPayment)
+            .map(|t| t.and_utc()),
+        pickup_code: o.pickup_code.filter(|_| status == OrderStatus::Released),
+        created_at: o.created_at.and_utc(),
+        updated_at: o.updated_at.and_utc(),
+        released_at: o.released_at.map(|t| t.and_utc()),
+        closed_at: o.closed_at.map(|t| t.and_utc()),
+        status,
+        id: o.id,
+        client_id: o.client_id,
+        delivery_address: o.delivery_address,
+        client_reference: o.client_reference,
+        comment: o.comment,
+        discount_bp: o.discount_bp,
+        tier_id: o.tier_id,
+    }
+}
+
+fn load_view(conn: &mut DbConn, order: OrderRow) -> Result<OrderView, ApiError> {
+    let lines = store::lines_of(conn, std::slice::from_ref(&order.id))?;
+    let invoice = invoices::store::find_by_order(conn, &order.id)?;
+    Ok(view(order, &lines, invoice.as_ref()))
+}
+
+/// The order if the principal may see it, else 404.
+fn visible_order(conn: &mut DbConn, actor: &Principal, id: &str) -> Result<OrderRow, ApiError> {
+    store::find(conn, id)?
+        .filter(|o| actor.can_see_client(&o.client_id))
+        .ok_or_else(|| ApiError::not_found("order"))
+}
+
+fn validate(input: &CreateOrder) -> Result<(), ApiError> {
+    let mut c = Check::new();
+    c.opt_text(
+        "delivery_address",
+        input.delivery_address.as_deref(),
+        1,
+        500,
+    );
+    c.opt_text(
+        "client_reference",
+        input.client_reference.as_deref(),
+        1,
+        100,
+    );
+    c.opt_text("comment", input.comment.as_deref(), 1, 1000);
+    c.finish()
+}
+
+/// Places an order: validate, merge and price the lines, book stock in product-id order with
+/// guarded updates, decide the release against balance and credit, issue the bill last.
+pub async fn create(
+    state: &AppState,
+    actor: Principal,
+    input: CreateOrder,
+    idem: Option<IdemRequest>,
+) -> Result<Created, ApiError> {
+    if !actor.has_any(ORDERING) {
+        return Err(ApiError::forbidden(
+            "orders are placed by client admins, buyers and sales staff",
+        ));
+    }
+    validate(&input)?;
+    let _guard = match &idem {
+        Some(req) => match idempotency::begin(&state.pool, &state.in_flight, req).await? {
+            Ok(guard) => Some(guard),
+            Err(replay) => {
+                return Ok(Created {
+                    status: replay.status,
+                    body: replay.body,
+                    replayed: true,
+                })
+            }
+        },
+        None => None,
+    };
+    let ttl = chrono::Duration::hours(state.settings.business.reservation_ttl_hours);
+    let body = db::run(&state.pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let view = place(conn, &actor, &input, ttl)?;
+            let body = serde_json::to_string(&view).map_err(ApiError::internal)?;
+            if let Some(req) = &idem {
+                idempotency::save(conn, req, 201, &body)?;
+            }
+            Ok(body)
+        })
+    })
+    .await?;
+    Ok(Created {
+        status: 201,
+        body,
+        replayed: false,
+    })
+}
+
+fn place(
+    conn: &mut DbConn,
+    actor: &Principal,
+    input: &CreateOrder,
+    ttl: chrono::Duration,
+) -> Result<OrderView, ApiError> {
+    let client_id = match (&actor.client_id, &input.client_id) {
+        (Some(own), None) => own.clone(),
+        (Some(own), Some(given)) if own == given => own.clone(),
+        (Some(_), Some(_)) => return Err(ApiError::not_found("client")),
+        (None, Some(given)) => given.clone(),
+        (None, None) => {
+            return Err(ApiError::field(
+                "client_id",
+                "required",
+                "staff must name the client company",
+            ))
+        }
+    };
+    let client =
+        clients::store::find(conn, &client_id)?.ok_or_else(|| ApiError::not_found("client"))?;
+    let status = clients::model::ClientStatus::parse(&client.status);
+    if status == Some(clients::model::ClientStatus::Blocked) {
+        return Err(ApiError::Forbidden {
+            code: "client_blocked",
+            detail: "this company is blocked; contact your manager".into(),
+        });
+    }
+    let delivery_address = match input.fulfilment {
+        Fulfilment::Pickup => None,
+        Fulfilment::Delivery => Some(
+            input
+                .delivery_address
+                .clone()
+                .or(client.delivery_address.clone())
+                .ok_or_else(|| {
+                    ApiError::field(
+                        "delivery_address",
+                        "required",
+                        "is required for delivery (the company has none on file)",
+                    )
+                })?,
+        ),
+    };
+    let priced = pricing::service::price_lines(conn, &client_id, &input.lines)?;
+
+    // Book stock in product-id order (priced lines are sorted), so transactions cannot deadlock.
+    let mut short = Vec::new();
+    for line in &priced.lines {
+        if !store::reserve(conn, &line.product_id, line.quantity)? {
+            let available = store::available(conn, &line.product_id)?.max(0);
+            let index = input
+                .lines
+                .iter()
+                .position(|l| {
+                    l.product_id.as_deref().map(str::trim) == Some(line.product_id.as_str())
+                        || l.sku.as_deref().map(str::trim) == Some(line.sku.as_str())
+                })
+                .unwrap_or(0);
+            short.push(FieldError::new(
+                format!("lines[{index}]"),
+                "insufficient_stock",
+                format!(
+                    "{}: requested {}, available {}",
+                    line.sku, line.quantity, available
+                ),
+            ));
+        }
+    }
+    if !short.is_empty() {
+        return Err(ApiError::InsufficientStock(short));
+    }
+
+    let now = db::now();
+    let order_id = db::new_id();
+    let invoice_id = db::new_id();
+    let floor = if status == Some(clients::model::ClientStatus::Active) {
+        Floor::CreditLimit
+    } else {
+        Floor::Zero
+    };
+    let released = priced.total_minor == 0
+        || ledger::post(
+            conn,
+            actor,
+            Posting {
+                client_id: &client_id,
+                kind: EntryKind::Release,
+                amount: -priced.total_minor,
+                floor,
+                order_id: Some(&order_id),
+                invoice_id: Some(&invoice_id),
+                reason: None,
+            },
+        )?
+        .is_some();
+    let order = OrderRow {
+        id: order_id.clone(),
+        client_id: client_id.clone(),
+        status: if released {
+            OrderStatus::Released
+        } else {
+            OrderStatus::AwaitingPayment
+        }
+        .as_str()
+        .to_string(),
+        fulfilment: input.fulfilment.as_str().to_string(),
+        delivery_address,
+        client_reference: input
+            .client_reference
+            .as_ref()
+            .map(|s| s.trim().to_string()),
+        comment: input.comment.as_ref().map(|s| s.trim().to_string()),
+        total_minor: priced.total_minor,
+        vat_minor: priced.vat_minor,
+        discount_bp: priced.discount_bp,
+        tier_id: priced.tier_id.clone(),
+        reserved_until: (!released).then_some(now + ttl),
+        pickup_code: (released && input.fulfilment == Fulfilment::Pickup).then(pickup_code),
+        placed_by_kind: actor.kind.as_str().to_string(),
+        placed_by_id: actor.id.clone(),
+        created_at: now,
+        updated_at: now,
+        released_at: released.then_some(now),
+        closed_at: None,
+    };
+    store::insert_order(conn, &order)?;
+    let mut lines = Vec::with_capacity(priced.lines.len());
+    for (i, l) in priced.lines.iter().enumerate() {
+        let row = LineRow {
+            order_id: order_id.clone(),
+            line_no: i as i32 + 1,
+            product_id: l.product_id.clone(),
+            sku: l.sku.clone(),
+            name: l.name.clone(),
+            unit: l.unit.clone(),
+            quantity: l.quantity,
+            list_price_minor: l.list_price_minor,
+            discount_bp: l.discount_bp,
+            unit_price_minor: l.unit_price_minor,
+            vat_rate_bp: l.vat_rate_bp,
+            total_minor: l.total_minor,
+            vat_minor: l.vat_minor,
+        };
+        store::insert_line(conn, &row)?;
+        lines.push(row);
+    }
+    let details = json!({
+        "status": order.status, "total": Money::from_minor(order.total_minor), "lines": lines.len(),
+        "client_reference": order.client_reference,
+    });
+    for action in if released {
+        &["order.placed", "order.released"][..]
+    } else {
+        &["order.placed"][..]
+    } {
+        record(
+            conn,
+            actor,
+            Change {
+                action,
+                entity_type: "order",
+                entity_id: &order_id,
+                client_id: Some(&client_id),
+                details: details.clone(),
+            },
+        )?;
+    }
+    let due_date = if released {
+        now.date() + chrono::Duration::days(client.payment_terms_days as i64)
+    } else {
+        (now + ttl).date()
+    };
+    // Last: the bill number (the yearly counter row stays locked only until commit).
+    let invoice = invoices::service::issue(
+        conn,
+        invoices::service::NewInvoice {
+            id: invoice_id,
+            client_id: &client_id,
+            order_id: &order_id,
+            total_minor: order.total_minor,
+            vat_minor: order.vat_minor,
+            issued_at: now,
+            due_date,
+        },
+    )?;
+    Ok(view(order, &lines, Some(&invoice)))
+}
+
+pub async fn get(state: &AppState, actor: Principal, id: String) -> Result<OrderView, ApiError> {
+    db::run(&state.pool, move |c| {
+        let order = visible_order(c, &actor, &id)?;
+        load_view(c, order)
+    })
+    .await
+}
+
+pub async fn list(
+    state: &AppState,
+    actor: Principal,
+    q: OrderQuery,
+    after: Option<String>,
+    limit: i64,
+) -> Result<Page<OrderView>, ApiError> {
+    let mut c = Check::new();
+    c.opt_text("client_id", q.client_id.as_deref(), 0, 64);
+    c.opt_text("client_reference", q.client_reference.as_deref(), 0, 100);
+    c.finish()?;
+    let filter = OrderFilter {
+        client_id: if actor.is_staff() {
+            q.client_id
+        } else {
+            Some(actor.client_id.clone().unwrap_or_default())
+        },
+        status: q.status.map(|s| s.as_str().to_string()),
+        client_reference: q.client_reference,
+        created_from: q.created_from.map(|t| t.naive_utc()),
+        created_to: q.created_to.map(|t| t.naive_utc()),
+        after,
+        limit,
+    };
+    db::run(&state.pool, move |c| {
+        let rows = store::list(c, &filter)?;
+        let ids: Vec<String> = rows.iter().map(|o| o.id.clone()).collect();
+        let lines = store::lines_of(c, &ids)?;
+        let invoices = invoices::store::find_by_orders(c, &ids)?;
+        Ok(Page::from_rows(
+            rows,
+            limit,
+            |o| o.id.clone(),
+            |o| {
+                let inv = invoices.iter().find(|i| i.order_id == o.id);
+                view(o, &lines, inv)
+            },
+        ))
+    })
+    .await
+}
+
+fn invalid_transition(order: &OrderRow, action: Action) -> ApiError {
+    ApiError::conflict(
+        "invalid_transition",
+        format!("cannot {action:?} an order that is {}", order.status).to_lowercase(),
+    )
+}
+
+/// Cancel (client or staff): frees the stock, reverses a release by a new ledger entry, voids
+/// the bill.
+pub async fn cancel(state: &AppState, actor: Principal, id: String) -> Result<OrderView, ApiError> {
+    db::run(&state.pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let order = visible_order(conn, &actor, &id)?;
+            if !actor.has_any(ORDERING) {
+                return Err(ApiError::forbidden(
+                    "orders are cancelled by client admins, buyers and sales staff",
+                ));
+            }
+            let now = db::now();
+            if !store::transition(
+                conn,
+                &id,
+                Action::Cancel.from_statuses(),
+                "cancelled",
+                now,
+                true,
+            )? {
+                return Err(invalid_transition(&order, Action::Cancel));
+            }
+            let lines = store::lines_of(conn, std::slice::from_ref(&id))?;
+            let mut by_product: Vec<&LineRow> = lines.iter().collect();
+            by_product.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+            for l in by_product {
+                if !store::unreserve(conn, &l.product_id, l.quantity)? {
+                    return Err(ApiError::internal(format!(
+                        "reservation of {} on order {id} is missing",
+                        l.product_id
+                    )));
+                }
+            }
+            let invoice = invoices::store::find_by_order(conn, &id)?;
+            if order.status == OrderStatus::Released.as_str() && order.total_minor > 0 {
+                ledger::post(
+                    conn,
+                    &actor,
+                    Posting {
+                        client_id: &order.client_id,
+                        kind: EntryKind::ReleaseReversal,
+                        amount: order.total_minor,
+                        floor: Floor::None,
+                        order_id: Some(&id),
+                        invoice_id: invoice.as_ref().map(|i| i.id.as_str()),
+                        reason: Some("order cancelled"),
+                    },
+                )?;
+            }
+            if let Some(inv) = &invoice {
+                invoices::store::void(conn, &inv.id, now)?;
+            }
+            record(
+                conn,
+                &actor,
+                Change {
+                    action: "order.cancelled",
+                    entity_type: "order",
+                    entity_id: &id,
+                    client_id: Some(&order.client_id),
+                    details: json!({"from": order.status}),
+                },
+            )?;
+            let order = store::find(conn, &id)?.ok_or_else(|| ApiError::not_found("order"))?;
+            load_view(conn, order)
+        })
+    })
+    .await
+}
+
+/// Pickup by code, shipment, completion (warehouse staff).
+pub async fn advance(
+    state: &AppState,
+    actor: Principal,
+    id: String,
+    action: Action,
+    code: Option<String>,
+) -> Result<OrderView, ApiError> {
+    db::run(&state.pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let order = visible_order(conn, &actor, &id)?;
+            if !actor.has_any(WAREHOUSE) {
+                return Err(ApiError::forbidden(
+                    "goods are handed out by warehouse staff",
+                ));
+            }
+            let wrong_mode = match action {
+                Action::PickUp => order.fulfilment != "pickup",
+                Action::Ship => order.fulfilment != "delivery",
+                _ => false,
+            };
+            if wrong_mode {
+                return Err(ApiError::conflict(
+                    "invalid_transition",
+                    format!("a {} order cannot be handed out this way", order.fulfilment),
+                ));
+            }
+            if action == Action::PickUp
+                && order.status == "released"
+                && order.pickup_code.as_deref() != code.as_deref().map(str::trim)
+            {
+                return Err(ApiError::field(
+                    "pickup_code",
+                    "invalid_pickup_code",
+                    "the pickup code does not match",
+                ));
+            }
+            let (to, closes) = match action {
+                Action::PickUp => ("picked_up", false),
+                Action::Ship => ("shipped", false),
+                Action::Complete => ("completed", true),
+                Action::Cancel => unreachable!("cancel has its own path"),
+            };
+            let now = db::now();
+            if !store::transition(conn, &id, action.from_statuses(), to, now, closes)? {
+                return Err(invalid_transition(&order, action));
+            }
+            if matches!(action, Action::PickUp | Action::Ship) {
+                let mut lines = store::lines_of(conn, std::slice::from_ref(&id))?;
+                lines.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+                for l in &lines {
+                    let on_hand =
+                        store::issue(conn, &l.product_id, l.quantity)?.ok_or_else(|| {
+                            ApiError::internal(format!(
+                                "stock of {} cannot cover order {id}",
+                                l.product_id
+                            ))
+                        })?;
+                    store::insert_issue_movement(
+                        conn,
+                        &db::new_id(),
+                        &l.product_id,
+                        l.quantity,
+                        on_hand,
+                        &id,
+                        actor.kind.as_str(),
+                        actor.id.as_deref(),
+                        now,
+                    )?;
+                }
+            }
+            record(
+                conn,
+                &actor,
+                Change {
+                    action: match action {
+                        Action::PickUp => "order.picked_up",
+                        Action::Ship => "order.shipped",
+                        _ => "order.completed",
+                    },
+                    entity_type: "order",
+                    entity_id: &id,
+                    client_id: Some(&order.client_id),
+                    details: json!({"from": order.status, "to": to}),
+                },
+            )?;
+            let order = store::find(conn, &id)?.ok_or_else(|| ApiError::not_found("order"))?;
+            load_view(conn, order)
+        })
+    })
+    .await
+}
