@@ -14,7 +14,7 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 #[utoipa::path(
     tag = "orders",
     operation_id = "create_order",
-    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe; required for API keys")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[!-~]{1,255}$", max_length = 255, description = "Makes retries safe; required for API keys. 1 to 255 visible ASCII characters")),
     request_body = CreateOrder,
     responses(
         (status = 201, description = "The order (released or awaiting payment); `Idempotent-Replayed: true` on a replay", body = OrderView),
