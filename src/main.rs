@@ -23,6 +23,8 @@ enum Command {
     Openapi,
     /// Load demo data: price tiers, ~200 products with stock, companies with users and an API key.
     SeedDemo,
+    /// Check the DESIGN.md invariants against the database; exit 1 on any violation.
+    CheckInvariants,
 }
 
 fn main() {
@@ -44,6 +46,24 @@ fn main() {
                 diaspar::open_database(&settings).await?;
                 println!("migrations applied");
                 Ok(())
+            }
+            Command::CheckInvariants => {
+                let pool = diaspar::open_database(&settings).await?;
+                let violations = actix_web::web::block(move || -> Result<Vec<String>, String> {
+                    let mut conn = pool.get().map_err(|e| format!("database: {e}"))?;
+                    db::invariants::check(&mut conn).map_err(|e| format!("database: {e}"))
+                })
+                .await
+                .map_err(|e| e.to_string())??;
+                if violations.is_empty() {
+                    println!("invariants hold");
+                    Ok(())
+                } else {
+                    Err(format!(
+                        "invariants violated:\n  {}",
+                        violations.join("\n  ")
+                    ))
+                }
             }
             Command::SeedDemo => {
                 let pool = diaspar::open_database(&settings).await?;
