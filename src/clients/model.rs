@@ -112,6 +112,12 @@ pub struct UpdateClient {
     #[serde(default, deserialize_with = "double_option")]
     #[schema(value_type = Option<String>, max_length = 64)]
     pub manager_id: Option<Option<String>>,
+    /// Director or admin only: the price tier; `null` removes it.
+    #[serde(default, deserialize_with = "double_option")]
+    #[schema(value_type = Option<String>, max_length = 64)]
+    pub tier_id: Option<Option<String>>,
+    /// Director or admin only: a pinned tier is never changed by the automatic recalculation.
+    pub tier_pinned: Option<bool>,
 }
 
 fn double_option<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
@@ -137,6 +143,12 @@ impl UpdateClient {
         }
         if self.manager_id.is_some() {
             v.push("manager_id");
+        }
+        if self.tier_id.is_some() {
+            v.push("tier_id");
+        }
+        if self.tier_pinned.is_some() {
+            v.push("tier_pinned");
         }
         v
     }

@@ -233,6 +233,10 @@ pub async fn update(
         for f in &staff_fields {
             c.add(f, "staff_only", "only staff may change this field");
         }
+    } else if !actor.has_any(&[Role::Director, Role::Admin]) {
+        for f in staff_fields.iter().filter(|f| f.starts_with("tier")) {
+            c.add(f, "director_only", "only the director sets price tiers");
+        }
     }
     c.opt_text("name", input.name.as_deref(), 1, 300);
     if let Some(k) = &input.kpp {
@@ -271,6 +275,11 @@ pub async fn update(
                 &mut c,
                 input.manager_id.as_ref().and_then(|m| m.as_deref()),
             )?;
+            if let Some(Some(tier)) = &input.tier_id {
+                if tier.len() > 64 || crate::pricing::store::find(conn, tier)?.is_none() {
+                    c.add("tier_id", "unknown_tier", "must be the id of a price tier");
+                }
+            }
             if input.kpp.is_some() && existing.inn.len() == 12 {
                 c.add(
                     "kpp",
@@ -294,6 +303,8 @@ pub async fn update(
                 payment_terms_days: input.payment_terms_days,
                 status: input.status.map(|s| s.as_str().to_string()),
                 manager_id: input.manager_id,
+                tier_id: input.tier_id,
+                tier_pinned: input.tier_pinned,
                 updated_at: Some(db::now()),
             };
             let row = store::update(conn, &id, &changes)?;

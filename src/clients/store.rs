@@ -40,6 +40,8 @@ pub struct ClientChanges {
     pub payment_terms_days: Option<i32>,
     pub status: Option<String>,
     pub manager_id: Option<Option<String>>,
+    pub tier_id: Option<Option<String>>,
+    pub tier_pinned: Option<bool>,
     pub search_key: Option<String>,
     pub updated_at: Option<chrono::NaiveDateTime>,
 }

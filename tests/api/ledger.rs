@@ -2,7 +2,11 @@ use crate::both_backends;
 use crate::helpers::*;
 use serde_json::json;
 
-both_backends!(adjustments_and_account, ledger_access_rules);
+both_backends!(
+    adjustments_and_account,
+    ledger_access_rules,
+    director_assigns_tiers
+);
 
 async fn adjustments_and_account(app: &TestApp) {
     let a = app.company(1).await; // credit limit 1000.00
@@ -108,4 +112,70 @@ async fn ledger_access_rules(app: &TestApp) {
     app.get(&manager, "/api/v1/clients/nope/account")
         .await
         .problem(404, "not_found");
+}
+
+async fn director_assigns_tiers(app: &TestApp) {
+    let a = app.company(4).await;
+    let director = app.staff("director").await;
+    let manager = app.staff("manager").await;
+    let (_, client_admin) = app.client_user(&a, "client_admin").await;
+    let silver = app
+        .post(
+            &director,
+            "/api/v1/price-tiers",
+            json!({"name": "Silver", "min_turnover": "5000.00", "discount_bp": 300}),
+        )
+        .await;
+    let silver = silver.ok(201)["id"].as_str().unwrap().to_string();
+    let gold = app
+        .post(
+            &director,
+            "/api/v1/price-tiers",
+            json!({"name": "Gold", "min_turnover": "50000.00", "discount_bp": 700}),
+        )
+        .await;
+    gold.ok(201);
+    let path = format!("/api/v1/clients/{a}");
+    let r = app.patch(&manager, &path, json!({"tier_id": silver})).await;
+    r.problem(422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["code"], "director_only");
+    let r = app
+        .patch(
+            &client_admin,
+            &path,
+            json!({"tier_id": silver, "tier_pinned": true}),
+        )
+        .await;
+    r.problem(422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["code"], "staff_only");
+    app.patch(&director, &path, json!({"tier_id": "no-such-tier"}))
+        .await
+        .problem(422, "validation_failed");
+    let r = app
+        .patch(
+            &director,
+            &path,
+            json!({"tier_id": silver, "tier_pinned": true}),
+        )
+        .await;
+    assert_eq!(r.ok(200)["tier_id"], silver.as_str());
+    assert_eq!(r.body["tier_pinned"], true);
+    let acc = app
+        .get(&client_admin, &format!("/api/v1/clients/{a}/account"))
+        .await;
+    assert_eq!(acc.ok(200)["tier_name"], "Silver");
+    assert_eq!(acc.body["discount_bp"], 300);
+    assert_eq!(acc.body["next_tier"]["name"], "Gold");
+    assert_eq!(acc.body["next_tier"]["missing"], "50000.00");
+    let p = app.product("T-1").await; // list price 100.00
+    let view = app
+        .get(
+            &client_admin,
+            &format!("/api/v1/products/{}", p["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(view.ok(200)["price"], "97.00");
+    // Removing the tier.
+    let r = app.patch(&director, &path, json!({"tier_id": null})).await;
+    assert!(r.ok(200)["tier_id"].is_null());
 }
