@@ -148,6 +148,70 @@ fn in_use() -> ApiError {
     )
 }
 
+/// The result of a creating request: status, JSON body, and whether it was replayed.
+pub struct Created {
+    pub status: u16,
+    pub body: String,
+    pub replayed: bool,
+}
+
+impl Created {
+    pub fn response(self) -> actix_web::HttpResponse {
+        let status = actix_web::http::StatusCode::from_u16(self.status)
+            .unwrap_or(actix_web::http::StatusCode::CREATED);
+        let mut resp = actix_web::HttpResponse::build(status);
+        resp.content_type("application/json");
+        if self.replayed {
+            resp.insert_header((REPLAYED_HEADER, "true"));
+        }
+        resp.body(self.body)
+    }
+}
+
+/// Runs a creating operation once per key: replays a stored response, refuses a reused or busy
+/// key, else runs `effect` in a write transaction and stores its response in that transaction.
+pub async fn run_once<T, F>(
+    pool: &Pool,
+    registry: &Arc<InFlight>,
+    idem: Option<IdemRequest>,
+    status: u16,
+    effect: F,
+) -> Result<Created, ApiError>
+where
+    T: serde::Serialize,
+    F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
+{
+    let _guard = match &idem {
+        Some(req) => match begin(pool, registry, req).await? {
+            Ok(guard) => Some(guard),
+            Err(replay) => {
+                return Ok(Created {
+                    status: replay.status,
+                    body: replay.body,
+                    replayed: true,
+                })
+            }
+        },
+        None => None,
+    };
+    let body = db::run(pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let value = effect(conn)?;
+            let body = serde_json::to_string(&value).map_err(ApiError::internal)?;
+            if let Some(req) = &idem {
+                save(conn, req, status, &body)?;
+            }
+            Ok(body)
+        })
+    })
+    .await?;
+    Ok(Created {
+        status,
+        body,
+        replayed: false,
+    })
+}
+
 /// Deletes keys older than the retention period (called by the scheduler).
 pub fn purge(conn: &mut DbConn) -> Result<usize, ApiError> {
     Ok(store::purge_before(

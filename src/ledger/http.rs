@@ -2,9 +2,10 @@ use super::model::*;
 use super::service;
 use crate::auth::model::Principal;
 use crate::error::{ApiError, Problem};
+use crate::idempotency::service as idempotency;
 use crate::state::AppState;
 use crate::web::{Json, Page, PageParams};
-use actix_web::{get, post, web, HttpResponse};
+use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
 /// A client's account: balance, credit, amounts awaiting payment and overdue, tier and turnover.
 #[utoipa::path(
@@ -61,7 +62,10 @@ pub async fn list_ledger_entries(
 #[utoipa::path(
     tag = "ledger",
     operation_id = "create_adjustment",
-    params(("client_id" = String, Path, description = "Client company id")),
+    params(
+        ("client_id" = String, Path, description = "Client company id"),
+        ("Idempotency-Key" = Option<String>, Header, pattern = r"^[!-~]{1,255}$", max_length = 255, description = "Makes retries safe; required for API keys"),
+    ),
     request_body = CreateAdjustment,
     responses(
         (status = 201, description = "The new entry", body = LedgerEntryView),
@@ -74,11 +78,20 @@ pub async fn list_ledger_entries(
 pub async fn create_adjustment(
     state: web::Data<AppState>,
     who: Principal,
+    req: HttpRequest,
     path: web::Path<String>,
     body: Json<CreateAdjustment>,
 ) -> Result<HttpResponse, ApiError> {
-    let entry = service::adjust(&state.pool, who, path.into_inner(), body.0).await?;
-    Ok(HttpResponse::Created().json(entry))
+    let client_id = path.into_inner();
+    let idem = idempotency::from_request(
+        &req,
+        &who,
+        &format!("create_adjustment:{client_id}"),
+        &body.0,
+    )?;
+    Ok(service::adjust(&state, who, client_id, body.0, idem)
+        .await?
+        .response())
 }
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -6,7 +6,9 @@ use crate::auth::model::{Principal, Role};
 use crate::clients;
 use crate::db::{self, DbConn, Pool};
 use crate::error::ApiError;
+use crate::idempotency::service::{self as idempotency, Created, IdemRequest};
 use crate::money::{Money, SignedMoney};
+use crate::state::AppState;
 use crate::validate::Check;
 use crate::web::Page;
 use serde_json::json;
@@ -150,19 +152,20 @@ pub async fn account(
     .await
 }
 
+/// Posts a manual adjustment; with an `Idempotency-Key` a retry posts it only once.
 pub async fn adjust(
-    pool: &Pool,
+    state: &AppState,
     actor: Principal,
     client_id: String,
     input: CreateAdjustment,
-) -> Result<LedgerEntryView, ApiError> {
+    idem: Option<IdemRequest>,
+) -> Result<Created, ApiError> {
     let mut c = Check::new();
     c.text("reason", &input.reason, 1, 500);
     if input.amount.minor() == 0 {
         c.add("amount", "out_of_range", "must not be zero");
     }
-    db::run(pool, move |conn| {
-        db::write_tx(conn, |conn| {
+    idempotency::run_once(&state.pool, &state.in_flight, idem, 201, move |conn| {
             clients::service::ensure_visible(conn, &actor, &client_id)?;
             if !actor.has_any(ADJUSTERS) {
                 return Err(ApiError::forbidden("adjustments are posted by the director or an accountant"));
@@ -195,7 +198,6 @@ pub async fn adjust(
                 },
             )?;
             Ok(entry_view(row))
-        })
     })
     .await
 }

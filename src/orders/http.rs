@@ -32,16 +32,7 @@ pub async fn create_order(
     body: Json<CreateOrder>,
 ) -> Result<HttpResponse, ApiError> {
     let idem = idempotency::from_request(&req, &who, "create_order", &body.0)?;
-    let created = service::create(&state, who, body.0, idem).await?;
-    let mut resp = HttpResponse::build(
-        actix_web::http::StatusCode::from_u16(created.status)
-            .unwrap_or(actix_web::http::StatusCode::CREATED),
-    );
-    resp.content_type("application/json");
-    if created.replayed {
-        resp.insert_header((idempotency::REPLAYED_HEADER, "true"));
-    }
-    Ok(resp.body(created.body))
+    Ok(service::create(&state, who, body.0, idem).await?.response())
 }
 
 /// List orders, oldest first. A client sees its own; staff may filter by company.

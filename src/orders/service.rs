@@ -6,7 +6,7 @@ use crate::auth::model::{Principal, Role};
 use crate::clients;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, FieldError};
-use crate::idempotency::service::{self as idempotency, IdemRequest};
+use crate::idempotency::service::{self as idempotency, Created, IdemRequest};
 use crate::invoices;
 use crate::ledger::model::{EntryKind, Floor};
 use crate::ledger::service::{self as ledger, Posting};
@@ -27,13 +27,6 @@ const ORDERING: &[Role] = &[
 ];
 /// Who hands goods out.
 const WAREHOUSE: &[Role] = &[Role::Logistician, Role::Manager, Role::Admin];
-
-/// The result of a creating request: status, JSON body, and whether it was replayed.
-pub struct Created {
-    pub status: u16,
-    pub body: String,
-    pub replayed: bool,
-}
 
 fn line_view(l: &LineRow) -> OrderLineView {
     OrderLineView {
@@ -143,36 +136,11 @@ pub async fn create(
         ));
     }
     validate(&input)?;
-    let _guard = match &idem {
-        Some(req) => match idempotency::begin(&state.pool, &state.in_flight, req).await? {
-            Ok(guard) => Some(guard),
-            Err(replay) => {
-                return Ok(Created {
-                    status: replay.status,
-                    body: replay.body,
-                    replayed: true,
-                })
-            }
-        },
-        None => None,
-    };
     let ttl = chrono::Duration::hours(state.settings.business.reservation_ttl_hours);
-    let body = db::run(&state.pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let view = place(conn, &actor, &input, ttl)?;
-            let body = serde_json::to_string(&view).map_err(ApiError::internal)?;
-            if let Some(req) = &idem {
-                idempotency::save(conn, req, 201, &body)?;
-            }
-            Ok(body)
-        })
+    idempotency::run_once(&state.pool, &state.in_flight, idem, 201, move |conn| {
+        place(conn, &actor, &input, ttl)
     })
-    .await?;
-    Ok(Created {
-        status: 201,
-        body,
-        replayed: false,
-    })
+    .await
 }
 
 fn place(

@@ -43,6 +43,29 @@ async fn adjustments_and_account(app: &TestApp) {
         .await
         .problem(422, "validation_failed");
 
+    // With an Idempotency-Key a retried adjustment is posted once.
+    let send = || {
+        app.send(
+            app.http
+                .post(app.url(&path))
+                .bearer_auth(&director)
+                .header("Idempotency-Key", "adj-1")
+                .json(&json!({"amount": "5.00", "reason": "Retry-safe"})),
+        )
+    };
+    let first = send().await;
+    assert_eq!(first.ok(201)["seq"], 3);
+    let again = send().await;
+    assert_eq!(again.ok(201)["seq"], 3);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    app.post(
+        &director,
+        &path,
+        json!({"amount": "-5.00", "reason": "Undo the retry-safe one"}),
+    )
+    .await
+    .ok(201);
+
     let ledger = app
         .get(&app.admin, &format!("/api/v1/clients/{a}/ledger?limit=1"))
         .await;
@@ -55,7 +78,10 @@ async fn adjustments_and_account(app: &TestApp) {
         )
         .await;
     assert_eq!(next.ok(200)["items"][0]["seq"], 2);
-    assert!(next.body["next_cursor"].is_null());
+    let all = app
+        .get(&app.admin, &format!("/api/v1/clients/{a}/ledger"))
+        .await;
+    assert_eq!(all.ok(200)["items"].as_array().unwrap().len(), 4);
 
     let (_, buyer) = app.client_user(&a, "client_buyer").await;
     let acc = app
@@ -73,7 +99,11 @@ async fn adjustments_and_account(app: &TestApp) {
             &format!("/api/v1/audit-log?action=ledger.adjusted&entity_id={a}"),
         )
         .await;
-    assert_eq!(audit.ok(200)["items"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        audit.ok(200)["items"].as_array().unwrap().len(),
+        4,
+        "{audit:?}"
+    );
 }
 
 async fn ledger_access_rules(app: &TestApp) {

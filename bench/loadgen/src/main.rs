@@ -312,7 +312,7 @@ async fn worker(
     };
     let hist = st.hist.as_mut().expect("set above");
     let mut idx: Vec<usize> = (0..products.len()).collect();
-    let rng = fastrand::Rng::new();
+    let mut rng = fastrand::Rng::new();
     loop {
         if Instant::now() >= deadline {
             break;
