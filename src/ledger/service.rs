@@ -166,38 +166,45 @@ pub async fn adjust(
         c.add("amount", "out_of_range", "must not be zero");
     }
     idempotency::run_once(&state.pool, &state.in_flight, idem, 201, move |conn| {
-            clients::service::ensure_visible(conn, &actor, &client_id)?;
-            if !actor.has_any(ADJUSTERS) {
-                return Err(ApiError::forbidden("adjustments are posted by the director or an accountant"));
-            }
-            c.finish()?;
-            let reason = input.reason.trim();
-            let row = post(
-                conn,
-                &actor,
-                Posting {
-                    client_id: &client_id,
-                    kind: EntryKind::Adjustment,
-                    amount: input.amount.minor(),
-                    floor: Floor::None,
-                    order_id: None,
-                    invoice_id: None,
-                    reason: Some(reason),
-                },
-            )?
-            .ok_or_else(|| ApiError::not_found("client"))?;
-            record(
-                conn,
-                &actor,
-                Change {
-                    action: "ledger.adjusted",
-                    entity_type: "client",
-                    entity_id: &client_id,
-                    client_id: Some(&client_id),
-                    details: json!({"entry_id": row.id, "amount": input.amount, "reason": reason, "balance_after": SignedMoney::from_minor(row.balance_after_minor)}),
-                },
-            )?;
-            Ok(entry_view(row))
+        clients::service::ensure_visible(conn, &actor, &client_id)?;
+        if !actor.has_any(ADJUSTERS) {
+            return Err(ApiError::forbidden(
+                "adjustments are posted by the director or an accountant",
+            ));
+        }
+        c.finish()?;
+        let reason = input.reason.trim();
+        let row = post(
+            conn,
+            &actor,
+            Posting {
+                client_id: &client_id,
+                kind: EntryKind::Adjustment,
+                amount: input.amount.minor(),
+                floor: Floor::None,
+                order_id: None,
+                invoice_id: None,
+                reason: Some(reason),
+            },
+        )?
+        .ok_or_else(|| ApiError::not_found("client"))?;
+        record(
+            conn,
+            &actor,
+            Change {
+                action: "ledger.adjusted",
+                entity_type: "client",
+                entity_id: &client_id,
+                client_id: Some(&client_id),
+                details: json!({
+                    "entry_id": row.id,
+                    "amount": input.amount,
+                    "reason": reason,
+                    "balance_after": SignedMoney::from_minor(row.balance_after_minor),
+                }),
+            },
+        )?;
+        Ok(entry_view(row))
     })
     .await
 }
