@@ -4,7 +4,7 @@ use crate::auth::model::Principal;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use crate::web::{Page, PageParams};
-use actix_web::{get, web, HttpResponse};
+use actix_web::{get, http::header, web, HttpResponse};
 
 /// List payment bills. A client sees its own; staff may filter by company.
 #[utoipa::path(
@@ -53,6 +53,40 @@ pub async fn get_invoice(
     Ok(HttpResponse::Ok().json(service::get(&state.pool, who, path.into_inner()).await?))
 }
 
+/// Get a payment bill as a printable HTML document.
+///
+/// "Счёт на оплату": the seller's bank requisites, seller and buyer with INN/KPP, the lines,
+/// VAT, the total in words and the due date; a voided bill is marked АННУЛИРОВАН / VOID.
+/// Self-contained (inline CSS, no external resources), ready to print or save as PDF.
+#[utoipa::path(
+    tag = "invoices",
+    operation_id = "get_invoice_document",
+    params(("invoice_id" = String, Path, description = "Invoice id")),
+    responses(
+        (status = 200, description = "The bill as an HTML page (UTF-8)", body = String, content_type = "text/html"),
+        (status = 404, description = "No such bill (or not yours)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/invoices/{invoice_id}/document")]
+pub async fn get_invoice_document(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let html = service::document(&state, who, path.into_inner()).await?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "private, no-store"))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; style-src 'unsafe-inline'",
+        ))
+        .body(html))
+}
+
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
-    cfg.service(list_invoices).service(get_invoice);
+    cfg.service(list_invoices)
+        .service(get_invoice)
+        .service(get_invoice_document);
 }

@@ -4,7 +4,10 @@ use crate::auth::model::Principal;
 use crate::db::{self, DbConn, Pool};
 use crate::error::ApiError;
 use crate::money::Money;
+use crate::state::AppState;
 use crate::web::Page;
+use crate::{clients, config::BusinessSettings, orders};
+use std::sync::OnceLock;
 
 pub fn view(r: InvoiceRow) -> InvoiceView {
     InvoiceView {
@@ -92,4 +95,203 @@ pub async fn get(pool: &Pool, actor: Principal, id: String) -> Result<InvoiceVie
     row.filter(|r| actor.can_see_client(&r.client_id))
         .map(view)
         .ok_or_else(|| ApiError::not_found("invoice"))
+}
+
+/// The payment bill as an HTML document, for the bill's company or staff (404 otherwise).
+pub async fn document(state: &AppState, actor: Principal, id: String) -> Result<String, ApiError> {
+    let seller = seller(&state.settings.business);
+    let input = db::run(&state.pool, move |c| {
+        let inv = store::find(c, &id)?
+            .filter(|r| actor.can_see_client(&r.client_id))
+            .ok_or_else(|| ApiError::not_found("invoice"))?;
+        let client = clients::store::find(c, &inv.client_id)?
+            .ok_or_else(|| ApiError::internal(format!("invoice {} without its client", inv.id)))?;
+        let order = orders::store::find(c, &inv.order_id)?;
+        let lines = orders::store::lines_of(c, std::slice::from_ref(&inv.order_id))?;
+        Ok(BillInput {
+            status: InvoiceStatus::parse(&inv.status).unwrap_or(InvoiceStatus::Void),
+            number: inv.number,
+            issue_date: inv.issue_date,
+            due_date: inv.due_date,
+            total_minor: inv.total_minor,
+            vat_minor: inv.vat_minor,
+            paid_minor: inv.paid_minor,
+            order_id: inv.order_id,
+            client_reference: order.and_then(|o| o.client_reference),
+            seller,
+            buyer: BillBuyer {
+                name: client.name,
+                inn: client.inn,
+                kpp: client.kpp,
+                address: client.legal_address,
+            },
+            lines: lines
+                .into_iter()
+                .map(|l| BillLineInput {
+                    line_no: l.line_no,
+                    sku: l.sku,
+                    name: l.name,
+                    unit: l.unit,
+                    quantity: l.quantity,
+                    unit_price_minor: l.unit_price_minor,
+                    vat_rate_bp: l.vat_rate_bp,
+                    total_minor: l.total_minor,
+                    vat_minor: l.vat_minor,
+                })
+                .collect(),
+        })
+    })
+    .await?;
+    render_document(&BillDocument::build(input))
+}
+
+fn seller(b: &BusinessSettings) -> BillSeller {
+    BillSeller {
+        name: b.seller_name.clone(),
+        inn: b.seller_inn.clone(),
+        kpp: b.seller_kpp.clone(),
+        address: b.seller_address.clone(),
+        bank: b.seller_bank.clone(),
+        bik: b.seller_bik.clone(),
+        account: b.seller_account.clone(),
+        corr_account: b.seller_corr_account.clone(),
+    }
+}
+
+const BILL_TEMPLATE: &str = "invoice.html";
+
+/// The bill template, parsed once per process (autoescaped: the name ends in `.html`).
+fn templates() -> Result<&'static tera::Tera, ApiError> {
+    static TEMPLATES: OnceLock<Result<tera::Tera, String>> = OnceLock::new();
+    TEMPLATES
+        .get_or_init(|| {
+            let mut t = tera::Tera::default();
+            t.autoescape_on(vec![".html"]);
+            t.add_raw_template(
+                BILL_TEMPLATE,
+                include_str!("../templates/invoice.html.tera"),
+            )
+            .map_err(|e| format!("invoice template: {e:?}"))?;
+            Ok(t)
+        })
+        .as_ref()
+        .map_err(ApiError::internal)
+}
+
+/// Renders a bill to HTML (no I/O: the template is embedded in the binary).
+pub fn render_document(doc: &BillDocument) -> Result<String, ApiError> {
+    let ctx = tera::Context::from_serialize(doc)
+        .map_err(|e| ApiError::internal(format!("invoice context: {e:?}")))?;
+    templates()?
+        .render(BILL_TEMPLATE, &ctx)
+        .map_err(|e| ApiError::internal(format!("invoice render: {e:?}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample(status: InvoiceStatus) -> BillInput {
+        BillInput {
+            number: "2026-000001".into(),
+            status,
+            issue_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 3).unwrap(),
+            due_date: chrono::NaiveDate::from_ymd_opt(2026, 12, 13).unwrap(),
+            total_minor: 123_450,
+            vat_minor: 21_034,
+            paid_minor: 0,
+            order_id: "order-1".into(),
+            client_reference: Some("PO <7>".into()),
+            seller: BillSeller {
+                name: "ООО «Диаспар»".into(),
+                inn: "7801000005".into(),
+                kpp: "780101001".into(),
+                address: "191186, г. Санкт-Петербург, Невский пр., д. 1".into(),
+                bank: "ПАО Сбербанк".into(),
+                bik: "044030653".into(),
+                account: "40702810900000012345".into(),
+                corr_account: "30101810500000000653".into(),
+            },
+            buyer: BillBuyer {
+                name: "ООО \"Рога & Копыта\" <script>alert(1)</script>".into(),
+                inn: "7707083893".into(),
+                kpp: None,
+                address: "Москва".into(),
+            },
+            lines: vec![
+                BillLineInput {
+                    line_no: 1,
+                    sku: "A-1".into(),
+                    name: "Бумага A4".into(),
+                    unit: "шт".into(),
+                    quantity: 1_000,
+                    unit_price_minor: 100,
+                    vat_rate_bp: 2200,
+                    total_minor: 100_000,
+                    vat_minor: 18_033,
+                },
+                BillLineInput {
+                    line_no: 2,
+                    sku: "B-2".into(),
+                    name: "Книга".into(),
+                    unit: "шт".into(),
+                    quantity: 1,
+                    unit_price_minor: 23_450,
+                    vat_rate_bp: 1000,
+                    total_minor: 23_450,
+                    vat_minor: 3_001,
+                },
+            ],
+        }
+    }
+
+    #[test]
+    fn renders_a_complete_escaped_bill() {
+        let html = render_document(&BillDocument::build(sample(InvoiceStatus::Issued))).unwrap();
+        for needle in [
+            "Счёт на оплату № 2026-000001 от 03.12.2026",
+            "Оплатить до 13.12.2026",
+            "044030653",
+            "30101810500000000653",
+            "40702810900000012345",
+            "7801000005",
+            "780101001",
+            "7707083893",
+            "A-1",
+            "B-2",
+            "1 000",
+            "1 000,00",
+            "1 234,50",
+            "В том числе НДС 22%",
+            "180,33",
+            "В том числе НДС 10%",
+            "30,01",
+            "Всего к оплате",
+            "Одна тысяча двести тридцать четыре рубля 50 копеек",
+            "Всего наименований 2, на сумму 1 234,50 руб.",
+            "&lt;script&gt;",
+            "PO &lt;7&gt;",
+        ] {
+            assert!(html.contains(needle), "missing {needle:?} in\n{html}");
+        }
+        assert!(!html.contains("<script>"));
+        assert!(!html.contains("АННУЛИРОВАН"));
+        // Self-contained: nothing fetched from elsewhere.
+        for external in ["http://", "https://", "<link", "<img", "@import", "url("] {
+            assert!(!html.contains(external), "external resource {external:?}");
+        }
+    }
+
+    #[test]
+    fn void_and_paid_bills_are_marked() {
+        let void = render_document(&BillDocument::build(sample(InvoiceStatus::Void))).unwrap();
+        assert!(void.contains("АННУЛИРОВАН"));
+        assert!(void.contains("VOID"));
+        let mut input = sample(InvoiceStatus::Paid);
+        input.paid_minor = 123_450;
+        let paid = render_document(&BillDocument::build(input)).unwrap();
+        assert!(paid.contains("ОПЛАЧЕН"));
+        assert!(paid.contains("оплачено 1 234,50 руб."));
+        assert!(!paid.contains("АННУЛИРОВАН"));
+    }
 }
