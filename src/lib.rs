@@ -204,6 +204,11 @@ impl Application {
         self.port
     }
 
+    /// A handle that stops the server (tests stop theirs so no workers outlive them).
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         self.server.await
     }

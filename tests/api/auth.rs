@@ -327,4 +327,5 @@ async fn token_requests_are_rate_limited() {
         app.get(&app.admin, "/api/v1/auth/me").await.ok(200);
     }
     app.check_invariants().await;
+    app.stop().await;
 }

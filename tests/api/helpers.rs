@@ -24,6 +24,7 @@ pub struct TestApp {
     pub settings: Settings,
     /// PostgreSQL: (server URL without database, database name).
     pub pg: Option<(String, String)>,
+    server: actix_web::dev::ServerHandle,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -103,6 +104,7 @@ pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> TestA
         )
         .unwrap();
     }
+    let server = app.handle();
     actix_web::rt::spawn(app.run_until_stopped());
     let http = reqwest::Client::builder().build().unwrap();
     let mut t = TestApp {
@@ -112,6 +114,7 @@ pub async fn spawn_app_with(db: Db, adjust: impl FnOnce(&mut Settings)) -> TestA
         app_state,
         settings,
         pg,
+        server,
         _dir: dir,
     };
     t.admin = t.login(ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -286,6 +289,12 @@ impl TestApp {
         .unwrap();
     }
 
+    /// Stops the server and its workers, closing their database connections, so nothing of
+    /// this test outlives it.
+    pub async fn stop(self) {
+        self.server.stop(false).await;
+    }
+
     /// The DESIGN.md invariants, checked at the end of every scenario.
     pub async fn check_invariants(&self) {
         let pool = self.app_state.pool.clone();
@@ -311,6 +320,7 @@ macro_rules! both_backends {
                     let app = $crate::helpers::spawn_app($crate::helpers::Db::Sqlite).await;
                     super::$name(&app).await;
                     app.check_invariants().await;
+                    app.stop().await;
                 }
 
                 #[actix_web::test]
@@ -322,6 +332,7 @@ macro_rules! both_backends {
                     let app = $crate::helpers::spawn_app($crate::helpers::Db::Postgres).await;
                     super::$name(&app).await;
                     app.check_invariants().await;
+                    app.stop().await;
                 }
             }
         )*

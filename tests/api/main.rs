@@ -5,6 +5,7 @@ mod helpers;
 mod auth;
 mod catalog;
 mod clients;
+mod invoices;
 mod ledger;
 mod orders;
 mod pricing;

@@ -223,4 +223,5 @@ async fn database_outage_answers_503_and_recovers() {
     app.send(app.http.get(app.url("/ready"))).await.ok(200);
     app.get(&app.admin, "/api/v1/clients").await.ok(200);
     app.check_invariants().await;
+    app.stop().await;
 }
