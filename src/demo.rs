@@ -178,9 +178,9 @@ pub async fn seed(pool: &Pool) -> Result<String, ApiError> {
                         sku: format!("DEMO-{n:04}"),
                         name: format!("{name}, {variant}"),
                         unit: if *category == "Электрика" && i == 0 {
-                            "m".into()
+                            "м".into()
                         } else {
-                            "pcs".into()
+                            "шт".into()
                         },
                         list_price: Money::from_minor(list_minor),
                         cost_price: Money::from_minor(cost_minor),
