@@ -290,9 +290,22 @@ impl TestApp {
     }
 
     /// Stops the server and its workers, closing their database connections, so nothing of
-    /// this test outlives it.
+    /// this test outlives it; a PostgreSQL test database is dropped.
     pub async fn stop(self) {
         self.server.stop(false).await;
+        let pg = self.pg.clone();
+        drop(self);
+        if let Some((base, name)) = pg {
+            actix_web::web::block(move || {
+                use diesel::{Connection, RunQueryDsl};
+                let mut conn = diesel::PgConnection::establish(&base).expect("test PostgreSQL");
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .expect("drop test database");
+            })
+            .await
+            .unwrap();
+        }
     }
 
     /// The DESIGN.md invariants, checked at the end of every scenario.
