@@ -14,26 +14,6 @@ both_backends!(
     concurrent_same_idempotency_key_one_order,
 );
 
-/// A product with `qty` in stock at `price`.
-async fn stocked(app: &TestApp, sku: &str, price: &str, qty: i64) -> String {
-    let p = app
-        .post(
-            &app.admin,
-            "/api/v1/products",
-            json!({"sku": sku, "name": format!("P {sku}"), "unit": "pcs", "list_price": price, "cost_price": "1.00", "vat_rate_bp": 2200}),
-        )
-        .await;
-    let id = p.ok(201)["id"].as_str().unwrap().to_string();
-    app.post(
-        &app.admin,
-        &format!("/api/v1/products/{id}/stock-movements"),
-        json!({"kind": "receipt", "quantity": qty, "reason": "test stock"}),
-    )
-    .await
-    .ok(201);
-    id
-}
-
 async fn stock_of(app: &TestApp, id: &str) -> (i64, i64) {
     let p = app.get(&app.admin, &format!("/api/v1/products/{id}")).await;
     let s = &p.ok(200)["stock"];
