@@ -55,3 +55,20 @@ pub fn random_password() -> String {
     rand::thread_rng().fill_bytes(&mut bytes);
     base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
 }
+
+/// At most two argon2 computations at once: each takes 19 MiB and a core, so a login burst is
+/// queued instead of multiplying memory (and the CPU the rest of the API needs).
+static HASHING: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(2);
+
+/// Runs password hashing or verification on the blocking pool, two at a time.
+pub async fn off_thread<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, crate::error::ApiError> {
+    let _permit = HASHING
+        .acquire()
+        .await
+        .map_err(crate::error::ApiError::internal)?;
+    actix_web::web::block(work)
+        .await
+        .map_err(crate::error::ApiError::internal)
+}

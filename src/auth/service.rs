@@ -56,11 +56,9 @@ pub async fn issue_token(state: &AppState, req: TokenRequest) -> Result<TokenRes
             })
             .await?;
             let hash = user.as_ref().map(|u| u.password_hash.clone());
-            let ok = actix_web::web::block(move || {
-                password::verify_password(&password, hash.as_deref())
-            })
-            .await
-            .map_err(ApiError::internal)?;
+            let ok =
+                password::off_thread(move || password::verify_password(&password, hash.as_deref()))
+                    .await?;
             let user = user.filter(|_| ok).ok_or_else(bad_credentials)?;
             if !user.active {
                 return Err(ApiError::unauthorized(

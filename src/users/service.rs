@@ -165,9 +165,7 @@ pub async fn create_client_user(
 
 /// Argon2 is deliberately slow: keep it off the async workers.
 pub async fn hash_off_thread(password: String) -> Result<String, ApiError> {
-    actix_web::web::block(move || password::hash_password(&password))
-        .await
-        .map_err(ApiError::internal)
+    password::off_thread(move || password::hash_password(&password)).await
 }
 
 pub async fn list_staff_users(
