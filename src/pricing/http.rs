@@ -2,10 +2,11 @@ use super::model::{NewTier, QuoteRequest, QuoteView, TierUpdate, TierView};
 use super::service;
 use crate::auth::model::Principal;
 use crate::error::{ApiError, Problem};
+use crate::idempotency::service as idempotency;
 use crate::state::AppState;
 use crate::web::{Json, Page};
 use actix_web::http::header;
-use actix_web::{delete, get, patch, post, web, HttpResponse};
+use actix_web::{delete, get, patch, post, web, HttpRequest, HttpResponse};
 
 /// List the price tiers by minimum turnover ascending. All tiers come in one page.
 #[utoipa::path(
@@ -30,6 +31,7 @@ pub async fn list_price_tiers(
 #[utoipa::path(
     tag = "pricing",
     operation_id = "create_price_tier",
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[!-~]{1,255}$", max_length = 255, description = "Makes retries safe; required for API keys")),
     request_body = NewTier,
     responses(
         (status = 201, description = "The tier was created", body = TierView),
@@ -45,12 +47,21 @@ pub async fn list_price_tiers(
 pub async fn create_price_tier(
     state: web::Data<AppState>,
     who: Principal,
+    req: HttpRequest,
     body: Json<NewTier>,
 ) -> Result<HttpResponse, ApiError> {
-    let tier = service::create_tier(&state.pool, &who, body.0).await?;
-    Ok(HttpResponse::Created()
-        .insert_header((header::LOCATION, format!("/api/v1/price-tiers/{}", tier.id)))
-        .json(tier))
+    let idem = idempotency::from_request(&req, &who, "create_price_tier", &body.0)?;
+    let created = service::create_tier(&state, &who, body.0, idem).await?;
+    let id = serde_json::from_str::<serde_json::Value>(&created.body)
+        .ok()
+        .and_then(|v| v["id"].as_str().map(str::to_string));
+    let mut resp = created.response();
+    if let Some(v) =
+        id.and_then(|id| header::HeaderValue::from_str(&format!("/api/v1/price-tiers/{id}")).ok())
+    {
+        resp.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(resp)
 }
 
 /// Get a price tier.

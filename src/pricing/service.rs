@@ -10,7 +10,9 @@ use crate::audit::{self, model::Change};
 use crate::auth::model::{Principal, Role};
 use crate::db::{self, DbConn, Pool};
 use crate::error::ApiError;
+use crate::idempotency::service::{self as idempotency, Created, IdemRequest};
 use crate::money::Money;
+use crate::state::AppState;
 use crate::validate::Check;
 use crate::web::Page;
 use serde_json::json;
@@ -64,41 +66,41 @@ pub async fn get_tier(pool: &Pool, tier_id: String) -> Result<TierView, ApiError
     .map(tier_view)
 }
 
+/// Creates a tier; with an `Idempotency-Key` a retry creates it only once.
 pub async fn create_tier(
-    pool: &Pool,
+    state: &AppState,
     actor: &Principal,
     mut input: NewTier,
-) -> Result<TierView, ApiError> {
+    idem: Option<IdemRequest>,
+) -> Result<Created, ApiError> {
     require_editor(actor)?;
     input.normalize_and_validate()?;
     let actor = actor.clone();
-    db::run(pool, move |conn| {
-        db::write_tx(conn, |conn| -> Result<TierView, ApiError> {
-            let now = db::now();
-            let row = TierRow {
-                id: db::new_id(),
-                name: input.name.clone(),
-                min_turnover_minor: input.min_turnover.minor(),
-                discount_bp: input.discount_bp,
-                created_at: now,
-                updated_at: now,
-            };
-            if !store::insert(conn, &row)? {
-                return Err(name_taken(&row.name));
-            }
-            audit::service::record(
-                conn,
-                &actor,
-                Change {
-                    action: "price_tier.created",
-                    entity_type: "price_tier",
-                    entity_id: &row.id,
-                    client_id: None,
-                    details: json!(input),
-                },
-            )?;
-            Ok(tier_view(row))
-        })
+    idempotency::run_once(&state.pool, &state.in_flight, idem, 201, move |conn| {
+        let now = db::now();
+        let row = TierRow {
+            id: db::new_id(),
+            name: input.name.clone(),
+            min_turnover_minor: input.min_turnover.minor(),
+            discount_bp: input.discount_bp,
+            created_at: now,
+            updated_at: now,
+        };
+        if !store::insert(conn, &row)? {
+            return Err(name_taken(&row.name));
+        }
+        audit::service::record(
+            conn,
+            &actor,
+            Change {
+                action: "price_tier.created",
+                entity_type: "price_tier",
+                entity_id: &row.id,
+                client_id: None,
+                details: json!(input),
+            },
+        )?;
+        Ok(tier_view(row))
     })
     .await
 }

@@ -165,6 +165,24 @@ async fn director_assigns_tiers(app: &TestApp) {
         )
         .await;
     gold.ok(201);
+    // A retried tier creation with the same key creates one tier.
+    let bronze = || {
+        app.send(
+            app.http
+                .post(app.url("/api/v1/price-tiers"))
+                .bearer_auth(&director)
+                .header("Idempotency-Key", "tier-bronze")
+                .json(&json!({"name": "Bronze", "min_turnover": "1000.00", "discount_bp": 100})),
+        )
+    };
+    let first = bronze().await;
+    let again = bronze().await;
+    assert_eq!(again.ok(201)["id"], first.ok(201)["id"]);
+    assert_eq!(again.headers["idempotent-replayed"], "true");
+    assert!(first.headers["location"]
+        .to_str()
+        .unwrap()
+        .starts_with("/api/v1/price-tiers/"));
     let path = format!("/api/v1/clients/{a}");
     let r = app.patch(&manager, &path, json!({"tier_id": silver})).await;
     r.problem(422, "validation_failed");
