@@ -9,10 +9,22 @@ use crate::web::Page;
 /// Writes the audit row and the outbox event of one state change. Call inside the change's
 /// transaction.
 pub fn record(conn: &mut DbConn, actor: &Principal, change: Change<'_>) -> Result<(), ApiError> {
+    record_all(conn, actor, std::slice::from_ref(&change))
+}
+
+/// `record` for several changes of one request: one audit statement and one outbox statement.
+pub fn record_all(
+    conn: &mut DbConn,
+    actor: &Principal,
+    changes: &[Change<'_>],
+) -> Result<(), ApiError> {
+    if changes.is_empty() {
+        return Ok(());
+    }
     let now = db::now();
-    store::insert(
-        conn,
-        &AuditRow {
+    let rows: Vec<AuditRow> = changes
+        .iter()
+        .map(|change| AuditRow {
             id: db::new_id(),
             occurred_at: now,
             actor_kind: actor.kind.as_str().to_string(),
@@ -22,18 +34,20 @@ pub fn record(conn: &mut DbConn, actor: &Principal, change: Change<'_>) -> Resul
             entity_id: change.entity_id.to_string(),
             request_id: actor.request_id.clone(),
             details: change.details.to_string(),
-        },
-    )?;
-    notify::service::enqueue(
-        conn,
-        now,
-        change.action,
-        change.entity_type,
-        change.entity_id,
-        change.client_id,
-        &change.details,
-    )?;
-    Ok(())
+        })
+        .collect();
+    store::insert_all(conn, &rows)?;
+    let events: Vec<notify::service::NewEvent<'_>> = changes
+        .iter()
+        .map(|change| notify::service::NewEvent {
+            event_type: change.action,
+            entity_type: change.entity_type,
+            entity_id: change.entity_id,
+            client_id: change.client_id,
+            payload: &change.details,
+        })
+        .collect();
+    notify::service::enqueue_all(conn, now, &events)
 }
 
 pub const READERS: &[Role] = &[Role::Admin, Role::Director, Role::Accountant];

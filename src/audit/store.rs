@@ -16,11 +16,12 @@ pub struct AuditRow {
     pub details: String,
 }
 
-pub fn insert(conn: &mut DbConn, row: &AuditRow) -> QueryResult<()> {
-    diesel::insert_into(audit_log::table)
-        .values(row)
-        .execute(conn)
-        .map(|_| ())
+/// Inserts the rows in one statement.
+pub fn insert_all(conn: &mut DbConn, rows: &[AuditRow]) -> QueryResult<()> {
+    crate::on_each_backend!(conn, |c| diesel::insert_into(audit_log::table)
+        .values(rows)
+        .execute(c)
+        .map(|_| ()))
 }
 
 pub struct AuditFilter {

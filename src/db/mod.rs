@@ -25,6 +25,18 @@ pub enum DbConn {
     Sqlite(SqliteConnection),
 }
 
+/// Runs `$body` with `$c` bound to the concrete connection, for the statements
+/// `MultiConnection` cannot build (multi-row inserts): `on_each_backend!(conn, |c| q.execute(c))`.
+#[macro_export]
+macro_rules! on_each_backend {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::db::DbConn::Pg($c) => $body,
+            $crate::db::DbConn::Sqlite($c) => $body,
+        }
+    };
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Postgres,
@@ -121,7 +133,13 @@ impl DbConn {
 
 /// Builds the pool (lazily connecting, so the server starts and `/ready` reports while the
 /// database is down) for the given URL.
+/// `size` 0 picks twice the machine's cores: more connections than that only queue inside the
+/// database (lock waits and context switches; measured in README "Benchmarks").
 pub fn pool(url: &str, size: u32, acquire_timeout: Duration) -> Result<Pool, String> {
+    let size = match size {
+        0 => std::thread::available_parallelism().map_or(4, |n| 2 * n.get() as u32),
+        n => n,
+    };
     let url = DbUrl::parse(url);
     if url.backend == Backend::Sqlite {
         if let Some(dir) = std::path::Path::new(&url.target).parent() {

@@ -39,17 +39,13 @@ pub fn post(
         Floor::Zero => Some(false),
         Floor::None => None,
     };
-    let Some((balance_after, seq)) = store::move_balance(conn, p.client_id, p.amount, floor)?
-    else {
-        return Ok(None);
-    };
-    let row = EntryRow {
+    let draft = EntryRow {
         id: db::new_id(),
         client_id: p.client_id.to_string(),
-        seq,
+        seq: 0,
         kind: p.kind.as_str().to_string(),
         amount_minor: p.amount,
-        balance_after_minor: balance_after,
+        balance_after_minor: 0,
         order_id: p.order_id.map(str::to_string),
         invoice_id: p.invoice_id.map(str::to_string),
         reason: p.reason.map(str::to_string),
@@ -57,8 +53,7 @@ pub fn post(
         actor_id: actor.id.clone(),
         created_at: db::now(),
     };
-    store::insert(conn, &row)?;
-    Ok(Some(row))
+    Ok(store::post_entry(conn, draft, floor)?)
 }
 
 pub fn entry_view(r: EntryRow) -> LedgerEntryView {

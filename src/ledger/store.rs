@@ -57,6 +57,65 @@ pub fn move_balance(
     }
 }
 
+/// Posts `entry` (its `seq` and `balance_after_minor` are filled in here): moves the balance
+/// under the `floor` guard of `move_balance` and inserts the entry. `None` when the guard
+/// refused. On PostgreSQL both happen in one statement (one round trip on the order path).
+pub fn post_entry(
+    conn: &mut DbConn,
+    mut entry: EntryRow,
+    floor: Option<bool>,
+) -> QueryResult<Option<EntryRow>> {
+    use diesel::sql_types::{BigInt, Bool, Nullable, Text, Timestamp};
+    #[derive(QueryableByName)]
+    struct Posted {
+        #[diesel(sql_type = BigInt)]
+        seq: i64,
+        #[diesel(sql_type = BigInt)]
+        balance_after_minor: i64,
+    }
+    let posted = match conn {
+        DbConn::Pg(pg) => diesel::sql_query(
+            "WITH moved AS ( \
+               UPDATE clients SET balance_minor = balance_minor + $3, ledger_seq = ledger_seq + 1 \
+               WHERE id = $2 AND ($11::boolean IS NULL \
+                 OR balance_minor + $3 + CASE WHEN $11 THEN credit_limit_minor ELSE 0 END >= 0) \
+               RETURNING balance_minor, ledger_seq) \
+             INSERT INTO ledger_entries (id, client_id, seq, kind, amount_minor, \
+               balance_after_minor, order_id, invoice_id, reason, actor_kind, actor_id, created_at) \
+             SELECT $1, $2, moved.ledger_seq, $4, $3, moved.balance_minor, $5, $6, $7, $8, $9, $10 \
+             FROM moved RETURNING seq, balance_after_minor",
+        )
+        .bind::<Text, _>(&entry.id)
+        .bind::<Text, _>(&entry.client_id)
+        .bind::<BigInt, _>(entry.amount_minor)
+        .bind::<Text, _>(&entry.kind)
+        .bind::<Nullable<Text>, _>(&entry.order_id)
+        .bind::<Nullable<Text>, _>(&entry.invoice_id)
+        .bind::<Nullable<Text>, _>(&entry.reason)
+        .bind::<Text, _>(&entry.actor_kind)
+        .bind::<Nullable<Text>, _>(&entry.actor_id)
+        .bind::<Timestamp, _>(entry.created_at)
+        .bind::<Nullable<Bool>, _>(floor)
+        .get_result::<Posted>(pg)
+        .optional()?
+        .map(|p| (p.balance_after_minor, p.seq)),
+        DbConn::Sqlite(_) => {
+            let moved = move_balance(conn, &entry.client_id, entry.amount_minor, floor)?;
+            if let Some((balance_after, seq)) = moved {
+                entry.seq = seq;
+                entry.balance_after_minor = balance_after;
+                insert(conn, &entry)?;
+            }
+            moved
+        }
+    };
+    Ok(posted.map(|(balance_after, seq)| {
+        entry.seq = seq;
+        entry.balance_after_minor = balance_after;
+        entry
+    }))
+}
+
 pub fn insert(conn: &mut DbConn, row: &EntryRow) -> QueryResult<()> {
     diesel::insert_into(ledger_entries::table)
         .values(row)

@@ -5,29 +5,35 @@ use crate::db::{self, DbConn, Pool};
 use crate::error::ApiError;
 use crate::web::Page;
 
-/// Appends an event to the outbox (inside the caller's transaction).
-pub fn enqueue(
+/// One event for the outbox.
+pub struct NewEvent<'a> {
+    pub event_type: &'a str,
+    pub entity_type: &'a str,
+    pub entity_id: &'a str,
+    pub client_id: Option<&'a str>,
+    pub payload: &'a serde_json::Value,
+}
+
+/// Appends events to the outbox in one statement (inside the caller's transaction).
+pub fn enqueue_all(
     conn: &mut DbConn,
     at: chrono::NaiveDateTime,
-    event_type: &str,
-    entity_type: &str,
-    entity_id: &str,
-    client_id: Option<&str>,
-    payload: &serde_json::Value,
+    events: &[NewEvent<'_>],
 ) -> Result<(), ApiError> {
-    store::insert(
-        conn,
-        &EventRow {
+    let rows: Vec<EventRow> = events
+        .iter()
+        .map(|e| EventRow {
             id: db::new_id(),
             occurred_at: at,
-            event_type: event_type.to_string(),
-            entity_type: entity_type.to_string(),
-            entity_id: entity_id.to_string(),
-            client_id: client_id.map(str::to_string),
-            payload: payload.to_string(),
+            event_type: e.event_type.to_string(),
+            entity_type: e.entity_type.to_string(),
+            entity_id: e.entity_id.to_string(),
+            client_id: e.client_id.map(str::to_string),
+            payload: e.payload.to_string(),
             published_at: None,
-        },
-    )?;
+        })
+        .collect();
+    store::insert_all(conn, &rows)?;
     Ok(())
 }
 

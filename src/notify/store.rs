@@ -15,11 +15,12 @@ pub struct EventRow {
     pub published_at: Option<chrono::NaiveDateTime>,
 }
 
-pub fn insert(conn: &mut DbConn, row: &EventRow) -> QueryResult<()> {
-    diesel::insert_into(outbox_events::table)
-        .values(row)
-        .execute(conn)
-        .map(|_| ())
+/// Inserts the rows in one statement.
+pub fn insert_all(conn: &mut DbConn, rows: &[EventRow]) -> QueryResult<()> {
+    crate::on_each_backend!(conn, |c| diesel::insert_into(outbox_events::table)
+        .values(rows)
+        .execute(c)
+        .map(|_| ()))
 }
 
 pub fn list(

@@ -1,7 +1,7 @@
 use super::model::*;
 use super::store::{self, LineRow, OrderFilter, OrderRow};
 use crate::audit::model::Change;
-use crate::audit::service::record;
+use crate::audit::service::{record, record_all};
 use crate::auth::model::{Principal, Role};
 use crate::clients;
 use crate::db::{self, DbConn};
@@ -162,8 +162,8 @@ fn place(
             ))
         }
     };
-    let client =
-        clients::store::find(conn, &client_id)?.ok_or_else(|| ApiError::not_found("client"))?;
+    let (client, discount_bp) = pricing::store::client_with_discount(conn, &client_id)?
+        .ok_or_else(|| ApiError::not_found("client"))?;
     let status = clients::model::ClientStatus::parse(&client.status);
     if status == Some(clients::model::ClientStatus::Blocked) {
         return Err(ApiError::Forbidden {
@@ -187,13 +187,18 @@ fn place(
                 })?,
         ),
     };
-    let priced = pricing::service::price_lines(conn, &client_id, &input.lines)?;
+    let tier = (client.tier_id.clone(), discount_bp.unwrap_or(0));
+    let priced = pricing::service::price_lines_at(conn, &client_id, tier, &input.lines)?;
 
     // Book stock in product-id order (priced lines are sorted), so transactions cannot deadlock.
+    let wants: Vec<(&str, i64)> = priced
+        .lines
+        .iter()
+        .map(|l| (l.product_id.as_str(), l.quantity))
+        .collect();
     let mut short = Vec::new();
-    for line in &priced.lines {
-        if !store::reserve(conn, &line.product_id, line.quantity)? {
-            let available = store::available(conn, &line.product_id)?.max(0);
+    for (product_id, available) in store::reserve_all(conn, &wants)? {
+        if let Some(line) = priced.lines.iter().find(|l| l.product_id == product_id) {
             let index = input
                 .lines
                 .iter()
@@ -270,9 +275,11 @@ fn place(
         closed_at: None,
     };
     store::insert_order(conn, &order)?;
-    let mut lines = Vec::with_capacity(priced.lines.len());
-    for (i, l) in priced.lines.iter().enumerate() {
-        let row = LineRow {
+    let lines: Vec<LineRow> = priced
+        .lines
+        .iter()
+        .enumerate()
+        .map(|(i, l)| LineRow {
             order_id: order_id.clone(),
             line_no: i as i32 + 1,
             product_id: l.product_id.clone(),
@@ -286,31 +293,29 @@ fn place(
             vat_rate_bp: l.vat_rate_bp,
             total_minor: l.total_minor,
             vat_minor: l.vat_minor,
-        };
-        store::insert_line(conn, &row)?;
-        lines.push(row);
-    }
+        })
+        .collect();
+    store::insert_lines(conn, &lines)?;
     let details = json!({
         "status": order.status, "total": Money::from_minor(order.total_minor), "lines": lines.len(),
         "client_reference": order.client_reference,
     });
-    for action in if released {
+    let actions = if released {
         &["order.placed", "order.released"][..]
     } else {
         &["order.placed"][..]
-    } {
-        record(
-            conn,
-            actor,
-            Change {
-                action,
-                entity_type: "order",
-                entity_id: &order_id,
-                client_id: Some(&client_id),
-                details: details.clone(),
-            },
-        )?;
-    }
+    };
+    let changes: Vec<Change<'_>> = actions
+        .iter()
+        .map(|action| Change {
+            action,
+            entity_type: "order",
+            entity_id: &order_id,
+            client_id: Some(&client_id),
+            details: details.clone(),
+        })
+        .collect();
+    record_all(conn, actor, &changes)?;
     let due_date = if released {
         now.date() + chrono::Duration::days(client.payment_terms_days as i64)
     } else {

@@ -51,11 +51,12 @@ pub fn insert_order(conn: &mut DbConn, row: &OrderRow) -> QueryResult<()> {
         .map(|_| ())
 }
 
-pub fn insert_line(conn: &mut DbConn, row: &LineRow) -> QueryResult<()> {
-    diesel::insert_into(order_lines::table)
-        .values(row)
-        .execute(conn)
-        .map(|_| ())
+/// Inserts an order's lines in one statement.
+pub fn insert_lines(conn: &mut DbConn, rows: &[LineRow]) -> QueryResult<()> {
+    crate::on_each_backend!(conn, |c| diesel::insert_into(order_lines::table)
+        .values(rows)
+        .execute(c)
+        .map(|_| ()))
 }
 
 pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<OrderRow>> {
@@ -132,6 +133,61 @@ pub fn transition(
             .execute(conn)?
     };
     Ok(n == 1)
+}
+
+/// Books free stock for every `(product id, quantity)` (ids unique and sorted), all or nothing:
+/// returns the products short of free stock with what is free, and books nothing then (the
+/// caller's transaction rolls back). On PostgreSQL one statement locks the rows in product-id
+/// order, so concurrent orders cannot deadlock, and one more books them all; SQLite has one
+/// writer at a time and books row by row.
+pub fn reserve_all(conn: &mut DbConn, wants: &[(&str, i64)]) -> QueryResult<Vec<(String, i64)>> {
+    match conn {
+        DbConn::Pg(pg) => {
+            let ids: Vec<&str> = wants.iter().map(|w| w.0).collect();
+            let rows: Vec<(String, i64, i64)> = stock::table
+                .filter(stock::product_id.eq_any(&ids))
+                .order(stock::product_id.asc())
+                .select((stock::product_id, stock::on_hand, stock::reserved))
+                .for_update()
+                .load(pg)?;
+            let free: std::collections::HashMap<&str, i64> = rows
+                .iter()
+                .map(|(id, on_hand, reserved)| (id.as_str(), on_hand - reserved))
+                .collect();
+            let short: Vec<(String, i64)> = wants
+                .iter()
+                .filter_map(|&(id, q)| {
+                    let f = free.get(id).copied().unwrap_or(0);
+                    (f < q).then(|| (id.to_string(), f.max(0)))
+                })
+                .collect();
+            if !short.is_empty() {
+                return Ok(short);
+            }
+            let quantities: Vec<i64> = wants.iter().map(|w| w.1).collect();
+            let n = diesel::sql_query(
+                "UPDATE stock SET reserved = stock.reserved + v.q \
+                 FROM unnest($1::text[], $2::bigint[]) AS v(pid, q) \
+                 WHERE stock.product_id = v.pid",
+            )
+            .bind::<diesel::sql_types::Array<diesel::sql_types::Text>, _>(&ids)
+            .bind::<diesel::sql_types::Array<diesel::sql_types::BigInt>, _>(&quantities)
+            .execute(pg)?;
+            if n != wants.len() {
+                return Err(diesel::result::Error::RollbackTransaction);
+            }
+            Ok(Vec::new())
+        }
+        DbConn::Sqlite(_) => {
+            let mut short = Vec::new();
+            for &(id, q) in wants {
+                if !reserve(conn, id, q)? {
+                    short.push((id.to_string(), available(conn, id)?.max(0)));
+                }
+            }
+            Ok(short)
+        }
+    }
 }
 
 /// Books `quantity` of free stock; false when not enough is free.

@@ -202,6 +202,17 @@ pub fn price_lines(
     price_with_stock(conn, client_id, lines).map(|(order, _)| order)
 }
 
+/// `price_lines` when the caller already read the client's tier and discount.
+pub fn price_lines_at(
+    conn: &mut DbConn,
+    client_id: &str,
+    tier: (Option<String>, i32),
+    lines: &[LineRequest],
+) -> Result<PricedOrder, ApiError> {
+    check_lines(lines)?;
+    price_resolved(conn, client_id, tier, lines).map(|(order, _)| order)
+}
+
 /// `price_lines`, also giving each product's unbooked stock (on hand − reserved).
 fn price_with_stock(
     conn: &mut DbConn,
@@ -209,7 +220,16 @@ fn price_with_stock(
     lines: &[LineRequest],
 ) -> Result<(PricedOrder, HashMap<String, i64>), ApiError> {
     check_lines(lines)?;
-    let (tier_id, discount_bp) = client_discount(conn, client_id)?;
+    let tier = client_discount(conn, client_id)?;
+    price_resolved(conn, client_id, tier, lines)
+}
+
+fn price_resolved(
+    conn: &mut DbConn,
+    client_id: &str,
+    (tier_id, discount_bp): (Option<String>, i32),
+    lines: &[LineRequest],
+) -> Result<(PricedOrder, HashMap<String, i64>), ApiError> {
     let (mut ids, mut skus) = (Vec::new(), Vec::new());
     for l in lines {
         match l.reference() {

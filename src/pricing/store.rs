@@ -127,6 +127,22 @@ pub fn client_tier(
         .optional()
 }
 
+/// The client row with its tier's discount (`None` without a tier), in one query.
+pub fn client_with_discount(
+    conn: &mut DbConn,
+    client_id: &str,
+) -> QueryResult<Option<(crate::clients::store::ClientRow, Option<i32>)>> {
+    clients::table
+        .left_join(price_tiers::table)
+        .filter(clients::id.eq(client_id))
+        .select((
+            crate::clients::store::ClientRow::as_select(),
+            price_tiers::discount_bp.nullable(),
+        ))
+        .first(conn)
+        .optional()
+}
+
 /// Products named by id or by SKU, with their stock, in one query.
 pub fn products_for_pricing(
     conn: &mut DbConn,
