@@ -85,32 +85,30 @@ pub fn from_request<T: serde::Serialize>(
     }))
 }
 
-/// Before the effect: `Ok(Err(replay))` when this key already has a response; `Ok(Ok(guard))`
-/// when the request may go ahead (hold the guard until it has committed).
-pub async fn begin(
-    pool: &Pool,
-    registry: &Arc<InFlight>,
-    req: &IdemRequest,
-) -> Result<Result<InFlightGuard, Replay>, ApiError> {
+/// Claims the key in this process: `idempotency_key_in_use` while another request with it runs
+/// here (hold the guard until the effect has committed; other replicas are stopped by the
+/// key's unique index instead).
+pub fn claim(registry: &Arc<InFlight>, req: &IdemRequest) -> Result<InFlightGuard, ApiError> {
     let slot = (req.principal.clone(), req.key.clone());
-    {
-        let mut set = registry
-            .0
-            .lock()
-            .map_err(|_| ApiError::internal("in-flight registry poisoned"))?;
-        if !set.insert(slot.clone()) {
-            return Err(in_use());
-        }
+    let mut set = registry
+        .0
+        .lock()
+        .map_err(|_| ApiError::internal("in-flight registry poisoned"))?;
+    if !set.insert(slot.clone()) {
+        return Err(in_use());
     }
-    let guard = InFlightGuard {
+    Ok(InFlightGuard {
         registry: registry.clone(),
         slot,
-    };
-    let (principal, key) = (req.principal.clone(), req.key.clone());
-    let stored = db::run(pool, move |c| Ok(store::find(c, &principal, &key)?)).await?;
-    match stored {
-        None => Ok(Ok(guard)),
-        Some(row) if row.request_hash == req.hash => Ok(Err(Replay {
+    })
+}
+
+/// Inside the effect's transaction, before the effect: the stored response when this key has
+/// one, `idempotency_key_reused` when it was stored for another request.
+pub fn lookup(conn: &mut DbConn, req: &IdemRequest) -> Result<Option<Replay>, ApiError> {
+    match store::find(conn, &req.principal, &req.key)? {
+        None => Ok(None),
+        Some(row) if row.request_hash == req.hash => Ok(Some(Replay {
             status: row.response_status as u16,
             body: row.response_body,
         })),
@@ -121,7 +119,8 @@ pub async fn begin(
     }
 }
 
-/// Inside the effect's transaction: stores the response under the key.
+/// Inside the effect's transaction: stores the response under the key;
+/// `idempotency_key_in_use` when the key has been stored meanwhile (the caller rolls back).
 pub fn save(conn: &mut DbConn, req: &IdemRequest, status: u16, body: &str) -> Result<(), ApiError> {
     let row = KeyRow {
         principal: req.principal.clone(),
@@ -131,14 +130,11 @@ pub fn save(conn: &mut DbConn, req: &IdemRequest, status: u16, body: &str) -> Re
         response_body: body.to_string(),
         created_at: db::now(),
     };
-    store::insert(conn, &row).map_err(|e| match e {
-        // Another replica committed the same key first.
-        diesel::result::Error::DatabaseError(
-            diesel::result::DatabaseErrorKind::UniqueViolation,
-            _,
-        ) => in_use(),
-        other => other.into(),
-    })
+    if store::insert_new(conn, &row)? {
+        Ok(())
+    } else {
+        Err(in_use())
+    }
 }
 
 fn in_use() -> ApiError {
@@ -168,8 +164,11 @@ impl Created {
     }
 }
 
-/// Runs a creating operation once per key: replays a stored response, refuses a reused or busy
-/// key, else runs `effect` in a write transaction and stores its response in that transaction.
+/// Runs a creating operation once per key: runs `effect` in a write transaction and stores its
+/// response under the key in that transaction. A key that already has a response is found when
+/// storing it (or when the effect fails): the transaction rolls back and the stored response is
+/// replayed, or `idempotency_key_reused` answered when it was stored for another request. So a
+/// first request pays no extra lookup, and a retry never applies the effect twice.
 pub async fn run_once<T, F>(
     pool: &Pool,
     registry: &Arc<InFlight>,
@@ -181,20 +180,9 @@ where
     T: serde::Serialize,
     F: FnOnce(&mut DbConn) -> Result<T, ApiError> + Send + 'static,
 {
-    let _guard = match &idem {
-        Some(req) => match begin(pool, registry, req).await? {
-            Ok(guard) => Some(guard),
-            Err(replay) => {
-                return Ok(Created {
-                    status: replay.status,
-                    body: replay.body,
-                    replayed: true,
-                })
-            }
-        },
-        None => None,
-    };
-    let body = db::run(pool, move |conn| {
+    let _guard = idem.as_ref().map(|req| claim(registry, req)).transpose()?;
+    let stored_under = idem.clone();
+    let outcome = db::run(pool, move |conn| {
         db::write_tx(conn, |conn| {
             let value = effect(conn)?;
             let body = serde_json::to_string(&value).map_err(ApiError::internal)?;
@@ -204,12 +192,23 @@ where
             Ok(body)
         })
     })
-    .await?;
-    Ok(Created {
-        status,
-        body,
-        replayed: false,
-    })
+    .await;
+    match (outcome, stored_under) {
+        (Ok(body), _) => Ok(Created {
+            status,
+            body,
+            replayed: false,
+        }),
+        (Err(err), Some(req)) => match db::run(pool, move |c| lookup(c, &req)).await? {
+            Some(replay) => Ok(Created {
+                status: replay.status,
+                body: replay.body,
+                replayed: true,
+            }),
+            None => Err(err),
+        },
+        (Err(err), None) => Err(err),
+    }
 }
 
 /// Deletes keys older than the retention period (called by the scheduler).

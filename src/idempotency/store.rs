@@ -21,11 +21,14 @@ pub fn find(conn: &mut DbConn, principal: &str, key: &str) -> QueryResult<Option
         .optional()
 }
 
-pub fn insert(conn: &mut DbConn, row: &KeyRow) -> QueryResult<()> {
-    diesel::insert_into(idempotency_keys::table)
+/// Stores the key; false when it exists already (on PostgreSQL this waits for a transaction
+/// that is inserting the same key to end).
+pub fn insert_new(conn: &mut DbConn, row: &KeyRow) -> QueryResult<bool> {
+    crate::on_each_backend!(conn, |c| diesel::insert_into(idempotency_keys::table)
         .values(row)
-        .execute(conn)
-        .map(|_| ())
+        .on_conflict_do_nothing()
+        .execute(c)
+        .map(|n| n == 1))
 }
 
 pub fn purge_before(conn: &mut DbConn, before: chrono::NaiveDateTime) -> QueryResult<usize> {
