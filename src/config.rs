@@ -46,6 +46,13 @@ pub struct AuthSettings {
     pub login_burst: u32,
     /// …and how many more it regains per minute.
     pub login_per_minute: u64,
+    /// How long a token subject's status read from the database is reused (0: never).
+    #[serde(default = "default_principal_cache_ms")]
+    pub principal_cache_ms: u64,
+}
+
+fn default_principal_cache_ms() -> u64 {
+    2000
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -117,6 +117,9 @@ impl Application {
             pool,
             tokens: auth::tokens::TokenKeys::new(&settings.auth),
             in_flight: Default::default(),
+            subjects: Arc::new(auth::cache::SubjectCache::new(
+                std::time::Duration::from_millis(settings.auth.principal_cache_ms),
+            )),
             settings: settings.clone(),
         });
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))

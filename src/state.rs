@@ -10,4 +10,6 @@ pub struct AppState {
     pub tokens: TokenKeys,
     /// Idempotency keys being processed in this process.
     pub in_flight: Arc<crate::idempotency::service::InFlight>,
+    /// Recently read token subjects.
+    pub subjects: Arc<crate::auth::cache::SubjectCache>,
 }

@@ -1,5 +1,6 @@
 //! Authentication: password and client-credentials grants, JWT access tokens, the `Principal`
 //! extractor every protected handler takes.
+pub mod cache;
 pub mod http;
 pub mod limit;
 pub mod model;

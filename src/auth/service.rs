@@ -1,3 +1,4 @@
+use super::cache::Subject;
 use super::model::{Principal, PrincipalKind, Role};
 use super::password;
 use crate::db;
@@ -119,37 +120,49 @@ pub async fn authenticate(
     request_id: Option<String>,
 ) -> Result<Principal, ApiError> {
     let claims = state.tokens.verify(token)?;
-    let sub = claims.sub.clone();
     let kind = claims.knd;
-    let current = db::run(&state.pool, move |c| {
-        Ok(match kind {
-            PrincipalKind::User => users::find_user(c, &sub)?
-                .map(|u| (u.active, u.role, u.client_id, "account_disabled")),
-            PrincipalKind::ApiKey => users::find_api_key(c, &sub)?.map(|k| {
-                (
-                    k.revoked_at.is_none(),
-                    k.role,
-                    Some(k.client_id),
-                    "api_key_revoked",
-                )
-            }),
-            PrincipalKind::System => None,
-        })
-    })
-    .await?;
-    let (active, role, client_id, inactive_code) = current.ok_or_else(|| {
-        ApiError::unauthorized("invalid_token", "the token subject no longer exists")
-    })?;
-    if !active {
+    let subject = match state.subjects.get(kind, &claims.sub) {
+        Some(cached) => cached,
+        None => {
+            let generation = state.subjects.generation();
+            let sub = claims.sub.clone();
+            let found = db::run(&state.pool, move |c| {
+                Ok(match kind {
+                    PrincipalKind::User => users::find_user(c, &sub)?.map(|u| Subject {
+                        active: u.active,
+                        role: u.role,
+                        client_id: u.client_id,
+                        inactive_code: "account_disabled",
+                    }),
+                    PrincipalKind::ApiKey => users::find_api_key(c, &sub)?.map(|k| Subject {
+                        active: k.revoked_at.is_none(),
+                        role: k.role,
+                        client_id: Some(k.client_id),
+                        inactive_code: "api_key_revoked",
+                    }),
+                    PrincipalKind::System => None,
+                })
+            })
+            .await?
+            .ok_or_else(|| {
+                ApiError::unauthorized("invalid_token", "the token subject no longer exists")
+            })?;
+            state
+                .subjects
+                .put(kind, claims.sub.clone(), generation, found.clone());
+            found
+        }
+    };
+    if !subject.active {
         return Err(ApiError::unauthorized(
-            inactive_code,
+            subject.inactive_code,
             "access has been revoked",
         ));
     }
     let mut principal = claims.principal(request_id);
     principal.role =
-        Role::parse(&role).ok_or_else(|| ApiError::internal("unknown role in database"))?;
-    principal.client_id = client_id;
+        Role::parse(&subject.role).ok_or_else(|| ApiError::internal("unknown role in database"))?;
+    principal.client_id = subject.client_id;
     Ok(principal)
 }
 

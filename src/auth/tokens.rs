@@ -119,6 +119,7 @@ mod tests {
             access_token_ttl_secs: 600,
             login_burst: 10,
             login_per_minute: 10,
+            principal_cache_ms: 0,
             active_kid: active.into(),
             keys: keys
                 .iter()

@@ -274,6 +274,7 @@ pub async fn update_staff_user(
         })
     })
     .await
+    .inspect(|_| crate::auth::cache::invalidate())
 }
 
 pub async fn update_client_user(
@@ -302,6 +303,7 @@ pub async fn update_client_user(
         })
     })
     .await
+    .inspect(|_| crate::auth::cache::invalidate())
 }
 
 pub async fn create_api_key(
@@ -400,6 +402,7 @@ pub async fn revoke_api_key(
         })
     })
     .await
+    .inspect(|_| crate::auth::cache::invalidate())
 }
 
 pub enum Bootstrap {
