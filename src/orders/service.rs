@@ -122,6 +122,47 @@ fn validate(input: &CreateOrder) -> Result<(), ApiError> {
     c.finish()
 }
 
+/// Books the priced lines' stock, all or nothing: 409 `insufficient_stock` naming each short
+/// line (by its index in the request) with what is free. Rows are locked in product-id order
+/// (priced lines are sorted), so transactions cannot deadlock.
+fn book_stock(
+    conn: &mut DbConn,
+    input: &CreateOrder,
+    priced: &pricing::model::PricedOrder,
+) -> Result<(), ApiError> {
+    let wants: Vec<(&str, i64)> = priced
+        .lines
+        .iter()
+        .map(|l| (l.product_id.as_str(), l.quantity))
+        .collect();
+    let mut short = Vec::new();
+    for (product_id, available) in store::reserve_all(conn, &wants)? {
+        if let Some(line) = priced.lines.iter().find(|l| l.product_id == product_id) {
+            let index = input
+                .lines
+                .iter()
+                .position(|l| {
+                    l.product_id.as_deref().map(str::trim) == Some(line.product_id.as_str())
+                        || l.sku.as_deref().map(str::trim) == Some(line.sku.as_str())
+                })
+                .unwrap_or(0);
+            short.push(FieldError::new(
+                format!("lines[{index}]"),
+                "insufficient_stock",
+                format!(
+                    "{}: requested {}, available {}",
+                    line.sku, line.quantity, available
+                ),
+            ));
+        }
+    }
+    if short.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::InsufficientStock(short))
+    }
+}
+
 /// Places an order: validate, merge and price the lines, book stock in product-id order with
 /// guarded updates, decide the release against balance and credit, issue the bill last.
 pub async fn create(
@@ -189,37 +230,6 @@ fn place(
     };
     let tier = (client.tier_id.clone(), discount_bp.unwrap_or(0));
     let priced = pricing::service::price_lines_at(conn, &client_id, tier, &input.lines)?;
-
-    // Book stock in product-id order (priced lines are sorted), so transactions cannot deadlock.
-    let wants: Vec<(&str, i64)> = priced
-        .lines
-        .iter()
-        .map(|l| (l.product_id.as_str(), l.quantity))
-        .collect();
-    let mut short = Vec::new();
-    for (product_id, available) in store::reserve_all(conn, &wants)? {
-        if let Some(line) = priced.lines.iter().find(|l| l.product_id == product_id) {
-            let index = input
-                .lines
-                .iter()
-                .position(|l| {
-                    l.product_id.as_deref().map(str::trim) == Some(line.product_id.as_str())
-                        || l.sku.as_deref().map(str::trim) == Some(line.sku.as_str())
-                })
-                .unwrap_or(0);
-            short.push(FieldError::new(
-                format!("lines[{index}]"),
-                "insufficient_stock",
-                format!(
-                    "{}: requested {}, available {}",
-                    line.sku, line.quantity, available
-                ),
-            ));
-        }
-    }
-    if !short.is_empty() {
-        return Err(ApiError::InsufficientStock(short));
-    }
 
     let now = db::now();
     let order_id = db::new_id();
@@ -321,6 +331,9 @@ fn place(
     } else {
         (now + ttl).date()
     };
+    // Lock order: the client row (ledger) first, then stock rows, then the bill counter, each
+    // as late as it can be taken, so the hot rows are held for the fewest statements.
+    book_stock(conn, input, &priced)?;
     // Last: the bill number (the yearly counter row stays locked only until commit).
     let invoice = invoices::service::issue(
         conn,
@@ -416,17 +429,6 @@ pub async fn cancel(state: &AppState, actor: Principal, id: String) -> Result<Or
             )? {
                 return Err(invalid_transition(&order, Action::Cancel));
             }
-            let lines = store::lines_of(conn, std::slice::from_ref(&id))?;
-            let mut by_product: Vec<&LineRow> = lines.iter().collect();
-            by_product.sort_by(|a, b| a.product_id.cmp(&b.product_id));
-            for l in by_product {
-                if !store::unreserve(conn, &l.product_id, l.quantity)? {
-                    return Err(ApiError::internal(format!(
-                        "reservation of {} on order {id} is missing",
-                        l.product_id
-                    )));
-                }
-            }
             let invoice = invoices::store::find_by_order(conn, &id)?;
             if order.status == OrderStatus::Released.as_str() && order.total_minor > 0 {
                 ledger::post(
@@ -442,6 +444,18 @@ pub async fn cancel(state: &AppState, actor: Principal, id: String) -> Result<Or
                         reason: Some("order cancelled"),
                     },
                 )?;
+            }
+            // Client row before stock rows, the lock order of order placement.
+            let lines = store::lines_of(conn, std::slice::from_ref(&id))?;
+            let mut by_product: Vec<&LineRow> = lines.iter().collect();
+            by_product.sort_by(|a, b| a.product_id.cmp(&b.product_id));
+            for l in by_product {
+                if !store::unreserve(conn, &l.product_id, l.quantity)? {
+                    return Err(ApiError::internal(format!(
+                        "reservation of {} on order {id} is missing",
+                        l.product_id
+                    )));
+                }
             }
             if let Some(inv) = &invoice {
                 invoices::store::void(conn, &inv.id, now)?;
