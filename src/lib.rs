@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod cache;
 pub mod catalog;
 pub mod clients;
 pub mod config;
@@ -117,7 +118,10 @@ impl Application {
             pool,
             tokens: auth::tokens::TokenKeys::new(&settings.auth),
             in_flight: Default::default(),
-            subjects: Arc::new(auth::cache::SubjectCache::new(
+            subjects: Arc::new(auth::cache::subject_cache(
+                std::time::Duration::from_millis(settings.auth.principal_cache_ms),
+            )),
+            discounts: Arc::new(pricing::service::discount_cache(
                 std::time::Duration::from_millis(settings.auth.principal_cache_ms),
             )),
             settings: settings.clone(),

@@ -12,4 +12,6 @@ pub struct AppState {
     pub in_flight: Arc<crate::idempotency::service::InFlight>,
     /// Recently read token subjects.
     pub subjects: Arc<crate::auth::cache::SubjectCache>,
+    /// Recently read client discounts, for price displays.
+    pub discounts: Arc<crate::pricing::service::DiscountCache>,
 }

@@ -121,7 +121,7 @@ pub async fn authenticate(
 ) -> Result<Principal, ApiError> {
     let claims = state.tokens.verify(token)?;
     let kind = claims.knd;
-    let subject = match state.subjects.get(kind, &claims.sub) {
+    let subject = match state.subjects.get(&(kind, claims.sub.clone())) {
         Some(cached) => cached,
         None => {
             let generation = state.subjects.generation();
@@ -149,7 +149,7 @@ pub async fn authenticate(
             })?;
             state
                 .subjects
-                .put(kind, claims.sub.clone(), generation, found.clone());
+                .put((kind, claims.sub.clone()), generation, found.clone());
             found
         }
     };

@@ -57,7 +57,7 @@ pub async fn list_products(
     q: web::Query<ProductQuery>,
     page: web::Query<PageParams>,
 ) -> Result<HttpResponse, ApiError> {
-    let page = service::list_products(&state.pool, &who, q.into_inner(), page.into_inner()).await?;
+    let page = service::list_products(&state, &who, q.into_inner(), page.into_inner()).await?;
     Ok(HttpResponse::Ok().json(page))
 }
 
@@ -80,7 +80,7 @@ pub async fn get_product(
     who: Principal,
     product_id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let product = service::get_product(&state.pool, &who, product_id.into_inner()).await?;
+    let product = service::get_product(&state, &who, product_id.into_inner()).await?;
     Ok(HttpResponse::Ok().json(product))
 }
 

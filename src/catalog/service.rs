@@ -11,7 +11,8 @@ use crate::auth::model::{Principal, Role};
 use crate::db::{self, Pool};
 use crate::error::ApiError;
 use crate::money::Money;
-use crate::pricing;
+use crate::pricing::{self, service::DiscountCache};
+use crate::state::AppState;
 use crate::validate;
 use crate::web::{Page, PageParams};
 use serde_json::json;
@@ -76,11 +77,40 @@ fn client_of(actor: &Principal) -> Option<String> {
     }
 }
 
-/// The tier discount of `client` (once per request), `None` without a client.
-fn client_discount(c: &mut db::DbConn, client: Option<String>) -> Result<Option<i32>, ApiError> {
-    client
-        .map(|id| pricing::service::client_discount(c, &id).map(|(_, d)| d))
-        .transpose()
+/// What the request knows of the client's discount before it reads the database.
+enum Discount {
+    /// Staff: no client price.
+    NoClient,
+    Cached(i32),
+    /// Read it (and cache it under the generation seen before the read).
+    Read(String, u64),
+}
+
+fn known_discount(discounts: &DiscountCache, actor: &Principal) -> Discount {
+    match client_of(actor) {
+        None => Discount::NoClient,
+        Some(id) => match discounts.get(&id) {
+            Some(d) => Discount::Cached(d),
+            None => Discount::Read(id, discounts.generation()),
+        },
+    }
+}
+
+impl Discount {
+    /// The tier discount (`None` without a client), read only when not cached.
+    fn resolve(&self, c: &mut db::DbConn) -> Result<Option<i32>, ApiError> {
+        Ok(match self {
+            Discount::NoClient => None,
+            Discount::Cached(d) => Some(*d),
+            Discount::Read(id, _) => Some(pricing::service::client_discount(c, id)?.1),
+        })
+    }
+
+    fn remember(self, discounts: &DiscountCache, value: Option<i32>) {
+        if let (Discount::Read(id, generation), Some(d)) = (self, value) {
+            discounts.put(id, generation, d);
+        }
+    }
 }
 
 pub async fn create_product(
@@ -143,7 +173,7 @@ pub async fn create_product(
 }
 
 pub async fn list_products(
-    pool: &Pool,
+    state: &AppState,
     actor: &Principal,
     query: ProductQuery,
     page: PageParams,
@@ -165,14 +195,13 @@ pub async fn list_products(
         after,
         limit,
     };
-    let client = client_of(actor);
-    let (discount, rows) = db::run(pool, move |c| {
-        Ok((
-            client_discount(c, client)?,
-            store::list_products(c, &filter)?,
-        ))
+    let known = known_discount(&state.discounts, actor);
+    let (known, discount, rows) = db::run(&state.pool, move |c| {
+        let discount = known.resolve(c)?;
+        Ok((known, discount, store::list_products(c, &filter)?))
     })
     .await?;
+    known.remember(&state.discounts, discount);
     Ok(Page::from_rows(
         rows,
         limit,
@@ -182,19 +211,18 @@ pub async fn list_products(
 }
 
 pub async fn get_product(
-    pool: &Pool,
+    state: &AppState,
     actor: &Principal,
     product_id: String,
 ) -> Result<ProductView, ApiError> {
     let staff = actor.is_staff();
-    let client = client_of(actor);
-    let (discount, found) = db::run(pool, move |c| {
-        Ok((
-            client_discount(c, client)?,
-            store::find_product(c, &product_id)?,
-        ))
+    let known = known_discount(&state.discounts, actor);
+    let (known, discount, found) = db::run(&state.pool, move |c| {
+        let discount = known.resolve(c)?;
+        Ok((known, discount, store::find_product(c, &product_id)?))
     })
     .await?;
+    known.remember(&state.discounts, discount);
     match found {
         Some((p, s)) if staff || p.active => {
             Ok(product_view(p, s, staff).with_client_price(discount))

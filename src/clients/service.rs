@@ -325,4 +325,5 @@ pub async fn update(
         })
     })
     .await
+    .inspect(|_| crate::pricing::service::discounts_changed())
 }

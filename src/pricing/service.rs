@@ -18,6 +18,21 @@ use crate::web::Page;
 use serde_json::json;
 use std::collections::HashMap;
 
+/// Client id → tier discount in basis points, recently read: for price displays only (quotes
+/// and orders read the tier inside their own transaction).
+pub type DiscountCache = crate::cache::Recent<String, i32>;
+
+static DISCOUNT_GENERATION: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+pub fn discount_cache(ttl: std::time::Duration) -> DiscountCache {
+    DiscountCache::new(ttl, &DISCOUNT_GENERATION)
+}
+
+/// Call after a change of a tier's discount or a client's tier has committed.
+pub fn discounts_changed() {
+    crate::cache::bump(&DISCOUNT_GENERATION);
+}
+
 /// Who may create, change and delete price tiers.
 pub const TIER_EDITORS: &[Role] = &[Role::Admin, Role::Director];
 
@@ -145,6 +160,7 @@ pub async fn update_tier(
         })
     })
     .await
+    .inspect(|_| discounts_changed())
 }
 
 pub async fn delete_tier(pool: &Pool, actor: &Principal, tier_id: String) -> Result<(), ApiError> {
