@@ -40,12 +40,11 @@ pub struct NewInvoice<'a> {
 /// is locked from here until commit.
 pub fn issue(conn: &mut DbConn, new: NewInvoice<'_>) -> Result<InvoiceRow, ApiError> {
     let series = new.issued_at.format("%Y").to_string();
-    let seq = store::next_seq(conn, &series)?;
     let row = InvoiceRow {
         id: new.id,
-        number: format_number(&series, seq),
+        number: String::new(),
         series,
-        seq,
+        seq: 0,
         client_id: new.client_id.to_string(),
         order_id: new.order_id.to_string(),
         status: InvoiceStatus::Issued.as_str().to_string(),
@@ -57,8 +56,7 @@ pub fn issue(conn: &mut DbConn, new: NewInvoice<'_>) -> Result<InvoiceRow, ApiEr
         issued_at: new.issued_at,
         voided_at: None,
     };
-    store::insert(conn, &row)?;
-    Ok(row)
+    Ok(store::insert_numbered(conn, row)?)
 }
 
 /// Counters for this year and the next, so the hot path never creates one.
