@@ -58,6 +58,13 @@ pub enum ApiError {
     Conflict { code: &'static str, detail: String },
     #[error("{detail}")]
     Unprocessable { code: &'static str, detail: String },
+    /// A file (a bank statement) that cannot be accepted, with its problems by line.
+    #[error("{detail}")]
+    InvalidFile {
+        code: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     #[error("not enough stock for some lines")]
     InsufficientStock(Vec<FieldError>),
     #[error("{0}")]
@@ -116,7 +123,8 @@ impl ApiError {
             | ApiError::Unauthorized { code, .. }
             | ApiError::Forbidden { code, .. }
             | ApiError::Conflict { code, .. }
-            | ApiError::Unprocessable { code, .. } => code,
+            | ApiError::Unprocessable { code, .. }
+            | ApiError::InvalidFile { code, .. } => code,
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::InsufficientStock(_) => "insufficient_stock",
@@ -147,9 +155,9 @@ impl ApiError {
             detail: self.detail(),
             code: self.code().to_string(),
             errors: match self {
-                ApiError::Validation(errors) | ApiError::InsufficientStock(errors) => {
-                    errors.clone()
-                }
+                ApiError::Validation(errors)
+                | ApiError::InsufficientStock(errors)
+                | ApiError::InvalidFile { errors, .. } => errors.clone(),
                 _ => Vec::new(),
             },
         }
@@ -159,9 +167,9 @@ impl ApiError {
 impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
-            ApiError::Validation(_) | ApiError::Unprocessable { .. } => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ApiError::Validation(_)
+            | ApiError::Unprocessable { .. }
+            | ApiError::InvalidFile { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,

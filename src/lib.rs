@@ -16,6 +16,7 @@ pub mod money;
 pub mod notify;
 pub mod openapi;
 pub mod orders;
+pub mod payments;
 pub mod pricing;
 pub mod state;
 pub mod system;
@@ -56,6 +57,7 @@ fn configure_all(
         orders::http::routes(cfg);
         ledger::http::routes(cfg);
         invoices::http::routes(cfg);
+        payments::http::routes(cfg);
         audit::http::routes(cfg);
         notify::http::routes(cfg);
     }));

@@ -26,6 +26,7 @@ use utoipa::{Modify, OpenApi};
         (name = "orders", description = "Orders: placement, booking, release, lifecycle"),
         (name = "ledger", description = "Mutual settlements: account, ledger, adjustments"),
         (name = "invoices", description = "Payment bills"),
+        (name = "payments", description = "Money in: payments, bank statement imports, matching"),
         (name = "audit", description = "Who changed what"),
         (name = "events", description = "Domain event outbox"),
         (name = "system", description = "Health, readiness, metrics"),

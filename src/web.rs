@@ -59,6 +59,32 @@ impl FromRequest for RawBody {
             .app_data::<BodyLimit>()
             .map(|l| l.0)
             .unwrap_or(256 * 1024);
+        RawBody::read(req, payload, limit)
+    }
+}
+
+/// Files sent as the whole request body (bank statements) may be this large.
+pub const FILE_LIMIT: usize = 64 * 1024 * 1024;
+
+/// A file sent as the request body, any media type, up to `FILE_LIMIT` (413 beyond it).
+pub struct FileBody(pub RawBody);
+
+impl FromRequest for FileBody {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = RawBody::read(req, payload, FILE_LIMIT);
+        Box::pin(async move { body.await.map(FileBody) })
+    }
+}
+
+impl RawBody {
+    fn read(
+        req: &HttpRequest,
+        payload: &mut Payload,
+        limit: usize,
+    ) -> LocalBoxFuture<'static, Result<RawBody, ApiError>> {
         let media_type = req
             .headers()
             .get(header::CONTENT_TYPE)

@@ -49,6 +49,25 @@ UNION ALL
 SELECT 'order total differs from its lines: ' || o.id AS what FROM orders o
     WHERE o.total_minor <> (SELECT COALESCE(SUM(l.total_minor), 0) FROM order_lines l WHERE l.order_id = o.id)
 UNION ALL
+SELECT 'invoice paid differs from its allocations: ' || i.id AS what FROM invoices i
+    WHERE i.paid_minor <> (SELECT COALESCE(SUM(a.amount_minor), 0) FROM payment_allocations a WHERE a.invoice_id = i.id)
+UNION ALL
+SELECT 'invoice status differs from what is paid: ' || id AS what FROM invoices
+    WHERE (status = 'paid' AND paid_minor <> total_minor) OR (status = 'issued' AND paid_minor = total_minor AND total_minor > 0)
+UNION ALL
+SELECT 'payment allocated differs from its allocations: ' || p.id AS what FROM payments p
+    WHERE p.allocated_minor <> (SELECT COALESCE(SUM(a.amount_minor), 0) FROM payment_allocations a WHERE a.payment_id = p.id)
+       OR p.allocated_minor + p.refunded_minor > p.amount_minor
+UNION ALL
+SELECT 'payment match differs from its ledger credit: ' || p.id AS what FROM payments p
+    WHERE (p.client_id IS NULL) <> (p.status = 'unmatched')
+       OR (SELECT COALESCE(SUM(e.amount_minor), 0) FROM ledger_entries e WHERE e.payment_id = p.id AND e.kind = 'payment')
+          <> CASE WHEN p.status = 'unmatched' THEN 0 ELSE p.amount_minor END
+UNION ALL
+SELECT 'allocation to another client''s bill: ' || a.id AS what FROM payment_allocations a
+    JOIN payments p ON p.id = a.payment_id JOIN invoices i ON i.id = a.invoice_id
+    WHERE p.client_id IS NULL OR p.client_id <> i.client_id
+UNION ALL
 SELECT 'audit rows and outbox events differ in number' AS what
     WHERE (SELECT COUNT(*) FROM audit_log) <> (SELECT COUNT(*) FROM outbox_events)
 ";

@@ -146,6 +146,7 @@ diesel::table! {
         actor_kind -> Text,
         actor_id -> Nullable<Text>,
         created_at -> Timestamp,
+        payment_id -> Nullable<Text>,
     }
 }
 
@@ -230,7 +231,62 @@ diesel::table! {
 
 diesel::joinable!(users -> clients (client_id));
 diesel::joinable!(order_lines -> orders (order_id));
+diesel::table! {
+    payment_imports (id) {
+        id -> Text,
+        format -> Text,
+        file_sha256 -> Text,
+        documents -> Integer,
+        imported -> Integer,
+        duplicates -> Integer,
+        ignored -> Integer,
+        matched -> Integer,
+        unmatched -> Integer,
+        total_minor -> BigInt,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Text,
+        bank_reference -> Text,
+        source -> Text,
+        import_id -> Nullable<Text>,
+        amount_minor -> BigInt,
+        value_date -> Date,
+        payer_inn -> Text,
+        payer_kpp -> Nullable<Text>,
+        payer_name -> Text,
+        purpose -> Text,
+        document_number -> Nullable<Text>,
+        document_date -> Nullable<Date>,
+        status -> Text,
+        client_id -> Nullable<Text>,
+        allocated_minor -> BigInt,
+        refunded_minor -> BigInt,
+        matched_by -> Nullable<Text>,
+        created_at -> Timestamp,
+        matched_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    payment_allocations (id) {
+        id -> Text,
+        payment_id -> Text,
+        invoice_id -> Text,
+        amount_minor -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(invoices -> orders (order_id));
+diesel::joinable!(payments -> clients (client_id));
+diesel::joinable!(payment_allocations -> payments (payment_id));
+diesel::joinable!(payment_allocations -> invoices (invoice_id));
 diesel::joinable!(ledger_entries -> clients (client_id));
 diesel::joinable!(api_keys -> clients (client_id));
 diesel::joinable!(stock -> products (product_id));
@@ -253,4 +309,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     invoices,
     document_counters,
     idempotency_keys,
+    payment_imports,
+    payments,
+    payment_allocations,
 );

@@ -166,6 +166,14 @@ pub fn list(
     q.order(invoices::id.asc()).limit(limit + 1).load(conn)
 }
 
+/// A bill's due date (a waiting order's bill becomes due after the payment terms once the goods
+/// are released).
+pub fn set_due_date(conn: &mut DbConn, id: &str, due: chrono::NaiveDate) -> QueryResult<usize> {
+    diesel::update(invoices::table.find(id))
+        .set(invoices::due_date.eq(due))
+        .execute(conn)
+}
+
 pub fn void(conn: &mut DbConn, id: &str, at: chrono::NaiveDateTime) -> QueryResult<usize> {
     diesel::update(
         invoices::table

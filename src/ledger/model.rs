@@ -66,6 +66,7 @@ pub struct LedgerEntryView {
     pub balance_after: SignedMoney,
     pub order_id: Option<String>,
     pub invoice_id: Option<String>,
+    pub payment_id: Option<String>,
     pub reason: Option<String>,
     pub created_at: chrono::DateTime<chrono::Utc>,
 }

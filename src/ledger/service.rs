@@ -24,6 +24,7 @@ pub struct Posting<'a> {
     pub floor: Floor,
     pub order_id: Option<&'a str>,
     pub invoice_id: Option<&'a str>,
+    pub payment_id: Option<&'a str>,
     pub reason: Option<&'a str>,
 }
 
@@ -52,6 +53,7 @@ pub fn post(
         actor_kind: actor.kind.as_str().to_string(),
         actor_id: actor.id.clone(),
         created_at: db::now(),
+        payment_id: p.payment_id.map(str::to_string),
     };
     Ok(store::post_entry(conn, draft, floor)?)
 }
@@ -65,6 +67,7 @@ pub fn entry_view(r: EntryRow) -> LedgerEntryView {
         seq: r.seq,
         order_id: r.order_id,
         invoice_id: r.invoice_id,
+        payment_id: r.payment_id,
         reason: r.reason,
         created_at: r.created_at.and_utc(),
     }
@@ -178,6 +181,7 @@ pub async fn adjust(
                 amount: input.amount.minor(),
                 floor: Floor::None,
                 order_id: None,
+                payment_id: None,
                 invoice_id: None,
                 reason: Some(reason),
             },

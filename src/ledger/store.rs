@@ -17,6 +17,7 @@ pub struct EntryRow {
     pub actor_kind: String,
     pub actor_id: Option<String>,
     pub created_at: chrono::NaiveDateTime,
+    pub payment_id: Option<String>,
 }
 
 /// Moves the cached balance by `amount` and takes the next entry number in one guarded UPDATE.
@@ -81,8 +82,10 @@ pub fn post_entry(
                  OR balance_minor + $3 + CASE WHEN $11 THEN credit_limit_minor ELSE 0 END >= 0) \
                RETURNING balance_minor, ledger_seq) \
              INSERT INTO ledger_entries (id, client_id, seq, kind, amount_minor, \
-               balance_after_minor, order_id, invoice_id, reason, actor_kind, actor_id, created_at) \
-             SELECT $1, $2, moved.ledger_seq, $4, $3, moved.balance_minor, $5, $6, $7, $8, $9, $10 \
+               balance_after_minor, order_id, invoice_id, reason, actor_kind, actor_id, created_at, \
+               payment_id) \
+             SELECT $1, $2, moved.ledger_seq, $4, $3, moved.balance_minor, $5, $6, $7, $8, $9, $10, \
+               $12 \
              FROM moved RETURNING seq, balance_after_minor",
         )
         .bind::<Text, _>(&entry.id)
@@ -96,6 +99,7 @@ pub fn post_entry(
         .bind::<Nullable<Text>, _>(&entry.actor_id)
         .bind::<Timestamp, _>(entry.created_at)
         .bind::<Nullable<Bool>, _>(floor)
+        .bind::<Nullable<Text>, _>(&entry.payment_id)
         .get_result::<Posted>(pg)
         .optional()?
         .map(|p| (p.balance_after_minor, p.seq)),

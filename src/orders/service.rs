@@ -250,6 +250,7 @@ fn place(
                 floor,
                 order_id: Some(&order_id),
                 invoice_id: Some(&invoice_id),
+                payment_id: None,
                 reason: None,
             },
         )?
@@ -347,7 +348,85 @@ fn place(
             due_date,
         },
     )?;
+    // A client with an advance has its new bill paid from it at once (after the bill exists;
+    // only such clients pay these statements).
+    let invoice = if released && client.balance_minor > 0 && order.total_minor > 0 {
+        crate::payments::service::settle(conn, actor, &client_id)?;
+        invoices::store::find(conn, &invoice.id)?.unwrap_or(invoice)
+    } else {
+        invoice
+    };
     Ok(view(order, &lines, Some(&invoice)))
+}
+
+/// Inside the caller's transaction, after it credited the client (so it holds the client row
+/// and the balance cannot move under it): releases the client's orders awaiting payment that
+/// balance and credit now cover, oldest first; an order that does not fit waits, and a later,
+/// smaller one may still go. A client on hold gets only what its advance covers, a blocked one
+/// nothing. Returns the released order ids.
+pub fn release_waiting(
+    conn: &mut DbConn,
+    actor: &Principal,
+    client_id: &str,
+) -> Result<Vec<String>, ApiError> {
+    let client =
+        clients::store::find(conn, client_id)?.ok_or_else(|| ApiError::not_found("client"))?;
+    let (floor, lowest) = match clients::model::ClientStatus::parse(&client.status) {
+        Some(clients::model::ClientStatus::Active) => {
+            (Floor::CreditLimit, -client.credit_limit_minor)
+        }
+        Some(clients::model::ClientStatus::OnHold) => (Floor::Zero, 0),
+        _ => return Ok(Vec::new()),
+    };
+    let now = db::now();
+    let mut balance = client.balance_minor;
+    let mut released = Vec::new();
+    for order in store::waiting_of(conn, client_id)? {
+        if balance - order.total_minor < lowest {
+            continue;
+        }
+        let code = (order.fulfilment == Fulfilment::Pickup.as_str()).then(pickup_code);
+        if !store::release(conn, &order.id, now, code)? {
+            continue; // cancelled or expired meanwhile
+        }
+        let invoice = invoices::store::find_by_order(conn, &order.id)?;
+        if order.total_minor > 0 {
+            ledger::post(
+                conn,
+                actor,
+                Posting {
+                    client_id,
+                    kind: EntryKind::Release,
+                    amount: -order.total_minor,
+                    floor,
+                    order_id: Some(&order.id),
+                    invoice_id: invoice.as_ref().map(|i| i.id.as_str()),
+                    payment_id: None,
+                    reason: None,
+                },
+            )?
+            .ok_or_else(|| ApiError::internal("the client's balance moved during a release"))?;
+        }
+        balance -= order.total_minor;
+        if let Some(inv) = &invoice {
+            let due = now.date() + chrono::Duration::days(client.payment_terms_days as i64);
+            invoices::store::set_due_date(conn, &inv.id, due)?;
+        }
+        record(
+            conn,
+            actor,
+            Change {
+                action: "order.released",
+                entity_type: "order",
+                entity_id: &order.id,
+                client_id: Some(client_id),
+                details: json!({"from": order.status, "total": Money::from_minor(order.total_minor),
+                    "on": "payment"}),
+            },
+        )?;
+        released.push(order.id);
+    }
+    Ok(released)
 }
 
 pub async fn get(state: &AppState, actor: Principal, id: String) -> Result<OrderView, ApiError> {
@@ -441,6 +520,7 @@ pub async fn cancel(state: &AppState, actor: Principal, id: String) -> Result<Or
                         floor: Floor::None,
                         order_id: Some(&id),
                         invoice_id: invoice.as_ref().map(|i| i.id.as_str()),
+                        payment_id: None,
                         reason: Some("order cancelled"),
                     },
                 )?;
@@ -458,6 +538,9 @@ pub async fn cancel(state: &AppState, actor: Principal, id: String) -> Result<Or
                 }
             }
             if let Some(inv) = &invoice {
+                // What payments had paid on it goes back to them (and on to other open bills;
+                // not this one, its order is cancelled now), then the bill is void.
+                crate::payments::service::release_bill(conn, &actor, &order.client_id, &inv.id)?;
                 invoices::store::void(conn, &inv.id, now)?;
             }
             record(

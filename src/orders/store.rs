@@ -109,6 +109,39 @@ pub fn list(conn: &mut DbConn, f: &OrderFilter) -> QueryResult<Vec<OrderRow>> {
     q.order(orders::id.asc()).limit(f.limit + 1).load(conn)
 }
 
+/// The client's orders awaiting payment, oldest first.
+pub fn waiting_of(conn: &mut DbConn, client_id: &str) -> QueryResult<Vec<OrderRow>> {
+    orders::table
+        .filter(orders::client_id.eq(client_id))
+        .filter(orders::status.eq("awaiting_payment"))
+        .order((orders::created_at.asc(), orders::id.asc()))
+        .select(OrderRow::as_select())
+        .load(conn)
+}
+
+/// `awaiting_payment` → `released` with its pickup code; false when another request moved it
+/// first.
+pub fn release(
+    conn: &mut DbConn,
+    id: &str,
+    at: chrono::NaiveDateTime,
+    pickup_code: Option<String>,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        orders::table
+            .find(id)
+            .filter(orders::status.eq("awaiting_payment")),
+    )
+    .set((
+        orders::status.eq("released"),
+        orders::updated_at.eq(at),
+        orders::released_at.eq(Some(at)),
+        orders::pickup_code.eq(pickup_code),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
 /// Moves an order from one of `from` to `to`; false when another request moved it first.
 pub fn transition(
     conn: &mut DbConn,

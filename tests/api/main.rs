@@ -8,5 +8,6 @@ mod clients;
 mod invoices;
 mod ledger;
 mod orders;
+mod payments;
 mod pricing;
 mod system;

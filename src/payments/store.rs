@@ -1,0 +1,341 @@
+use crate::db::schema::{
+    clients, invoices, orders, payment_allocations, payment_imports, payments,
+};
+use crate::db::DbConn;
+use diesel::prelude::*;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = payments)]
+pub struct PaymentRow {
+    pub id: String,
+    pub bank_reference: String,
+    pub source: String,
+    pub import_id: Option<String>,
+    pub amount_minor: i64,
+    pub value_date: chrono::NaiveDate,
+    pub payer_inn: String,
+    pub payer_kpp: Option<String>,
+    pub payer_name: String,
+    pub purpose: String,
+    pub document_number: Option<String>,
+    pub document_date: Option<chrono::NaiveDate>,
+    pub status: String,
+    pub client_id: Option<String>,
+    pub allocated_minor: i64,
+    pub refunded_minor: i64,
+    pub matched_by: Option<String>,
+    pub created_at: chrono::NaiveDateTime,
+    pub matched_at: Option<chrono::NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = payment_allocations)]
+pub struct AllocationRow {
+    pub id: String,
+    pub payment_id: String,
+    pub invoice_id: String,
+    pub amount_minor: i64,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = payment_imports)]
+pub struct ImportRow {
+    pub id: String,
+    pub format: String,
+    pub file_sha256: String,
+    pub documents: i32,
+    pub imported: i32,
+    pub duplicates: i32,
+    pub ignored: i32,
+    pub matched: i32,
+    pub unmatched: i32,
+    pub total_minor: i64,
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+/// A bill that can still take money: issued, not fully paid, its goods released (a waiting
+/// order's bill is paid only once the order is released).
+#[derive(Debug, Clone)]
+pub struct OpenBill {
+    pub id: String,
+    pub number: String,
+    pub total_minor: i64,
+    pub paid_minor: i64,
+}
+
+/// Stores a new payment; false when its bank reference is known already (nothing written).
+pub fn insert_new(conn: &mut DbConn, row: &PaymentRow) -> QueryResult<bool> {
+    crate::on_each_backend!(conn, |c| diesel::insert_into(payments::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c)
+        .map(|n| n == 1))
+}
+
+pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<PaymentRow>> {
+    payments::table
+        .find(id)
+        .select(PaymentRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn find_by_reference(conn: &mut DbConn, reference: &str) -> QueryResult<Option<PaymentRow>> {
+    payments::table
+        .filter(payments::bank_reference.eq(reference))
+        .select(PaymentRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+/// Which of `references` are known already.
+pub fn known_references(conn: &mut DbConn, references: &[&str]) -> QueryResult<Vec<String>> {
+    let mut known = Vec::new();
+    for chunk in references.chunks(500) {
+        known.extend(
+            payments::table
+                .filter(payments::bank_reference.eq_any(chunk))
+                .select(payments::bank_reference)
+                .load::<String>(conn)?,
+        );
+    }
+    Ok(known)
+}
+
+/// Client ids by INN for the given INNs (INNs are unique per client).
+pub fn clients_by_inn(conn: &mut DbConn, inns: &[&str]) -> QueryResult<Vec<(String, String)>> {
+    let mut found = Vec::new();
+    for chunk in inns.chunks(500) {
+        found.extend(
+            clients::table
+                .filter(clients::inn.eq_any(chunk))
+                .select((clients::inn, clients::id))
+                .load::<(String, String)>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+pub struct PaymentFilter {
+    pub status: Option<String>,
+    pub client_id: Option<String>,
+    pub value_from: Option<chrono::NaiveDate>,
+    pub value_to: Option<chrono::NaiveDate>,
+    pub after: Option<String>,
+    pub limit: i64,
+}
+
+pub fn list(conn: &mut DbConn, f: &PaymentFilter) -> QueryResult<Vec<PaymentRow>> {
+    let mut q = payments::table.select(PaymentRow::as_select()).into_boxed();
+    if let Some(s) = &f.status {
+        q = q.filter(payments::status.eq(s.clone()));
+    }
+    if let Some(c) = &f.client_id {
+        q = q.filter(payments::client_id.eq(c.clone()));
+    }
+    if let Some(d) = f.value_from {
+        q = q.filter(payments::value_date.ge(d));
+    }
+    if let Some(d) = f.value_to {
+        q = q.filter(payments::value_date.le(d));
+    }
+    if let Some(a) = &f.after {
+        q = q.filter(payments::id.gt(a.clone()));
+    }
+    q.order(payments::id.asc()).limit(f.limit + 1).load(conn)
+}
+
+/// Allocations of the payments, with their bills' numbers.
+pub fn allocations_of(
+    conn: &mut DbConn,
+    payment_ids: &[String],
+) -> QueryResult<Vec<(AllocationRow, String)>> {
+    payment_allocations::table
+        .inner_join(invoices::table)
+        .filter(payment_allocations::payment_id.eq_any(payment_ids))
+        .order(payment_allocations::id.asc())
+        .select((AllocationRow::as_select(), invoices::number))
+        .load(conn)
+}
+
+/// Sets the client of an unmatched payment; false when it is matched already.
+pub fn set_matched(
+    conn: &mut DbConn,
+    id: &str,
+    client_id: &str,
+    by: &str,
+    at: chrono::NaiveDateTime,
+) -> QueryResult<bool> {
+    let n = diesel::update(
+        payments::table
+            .find(id)
+            .filter(payments::status.eq("unmatched")),
+    )
+    .set((
+        payments::status.eq("matched"),
+        payments::client_id.eq(Some(client_id)),
+        payments::matched_by.eq(Some(by)),
+        payments::matched_at.eq(Some(at)),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// The client's matched payments with money left to allocate, oldest value date first.
+pub fn with_remainder(conn: &mut DbConn, client_id: &str) -> QueryResult<Vec<PaymentRow>> {
+    payments::table
+        .filter(payments::client_id.eq(client_id))
+        .filter(payments::status.eq("matched"))
+        .filter((payments::allocated_minor + payments::refunded_minor).lt(payments::amount_minor))
+        .order((payments::value_date.asc(), payments::id.asc()))
+        .select(PaymentRow::as_select())
+        .load(conn)
+}
+
+/// The client's bills that can take money, the ones named in `numbers` first (in that order),
+/// then the oldest due.
+pub fn open_bills(
+    conn: &mut DbConn,
+    client_id: &str,
+    numbers: &[String],
+) -> QueryResult<Vec<OpenBill>> {
+    let mut bills: Vec<OpenBill> = invoices::table
+        .inner_join(orders::table)
+        .filter(invoices::client_id.eq(client_id))
+        .filter(invoices::status.eq("issued"))
+        .filter(orders::status.ne_all(["awaiting_payment", "cancelled", "expired"]))
+        .filter(invoices::paid_minor.lt(invoices::total_minor))
+        .order((invoices::due_date.asc(), invoices::id.asc()))
+        .select((
+            invoices::id,
+            invoices::number,
+            invoices::total_minor,
+            invoices::paid_minor,
+        ))
+        .load::<(String, String, i64, i64)>(conn)?
+        .into_iter()
+        .map(|(id, number, total_minor, paid_minor)| OpenBill {
+            id,
+            number,
+            total_minor,
+            paid_minor,
+        })
+        .collect();
+    // A stable sort: named bills first, the rest keep their oldest-due order.
+    bills.sort_by_key(|b| {
+        numbers
+            .iter()
+            .position(|n| *n == b.number)
+            .unwrap_or(usize::MAX)
+    });
+    Ok(bills)
+}
+
+/// Pays `amount` more on a bill that had `bill.paid_minor` paid; false when the bill moved
+/// meanwhile (the caller reads it again). The bill is `paid` once nothing is open.
+pub fn pay_bill(conn: &mut DbConn, bill: &OpenBill, amount: i64) -> QueryResult<bool> {
+    let paid = bill.paid_minor + amount;
+    let status = if paid == bill.total_minor {
+        "paid"
+    } else {
+        "issued"
+    };
+    let n = diesel::update(
+        invoices::table
+            .find(&bill.id)
+            .filter(invoices::status.eq("issued"))
+            .filter(invoices::paid_minor.eq(bill.paid_minor))
+            .filter(invoices::total_minor.ge(paid)),
+    )
+    .set((invoices::paid_minor.eq(paid), invoices::status.eq(status)))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Takes back `amount` paid on a bill (a voided bill, a corrected match): a paid bill is
+/// issued again, a void one stays void. False when less than `amount` is paid.
+pub fn unpay_bill(conn: &mut DbConn, invoice_id: &str, amount: i64) -> QueryResult<bool> {
+    let n = diesel::update(
+        invoices::table
+            .find(invoice_id)
+            .filter(invoices::paid_minor.ge(amount)),
+    )
+    .set(invoices::paid_minor.eq(invoices::paid_minor - amount))
+    .execute(conn)?;
+    diesel::update(
+        invoices::table
+            .find(invoice_id)
+            .filter(invoices::status.eq("paid")),
+    )
+    .set(invoices::status.eq("issued"))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Moves a payment's allocated amount; false when it would exceed the payment.
+pub fn add_allocated(conn: &mut DbConn, payment_id: &str, amount: i64) -> QueryResult<bool> {
+    let n = diesel::update(
+        payments::table.find(payment_id).filter(
+            (payments::allocated_minor + payments::refunded_minor + amount)
+                .le(payments::amount_minor)
+                .and((payments::allocated_minor + amount).ge(0_i64)),
+        ),
+    )
+    .set(payments::allocated_minor.eq(payments::allocated_minor + amount))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+pub fn insert_allocations(conn: &mut DbConn, rows: &[AllocationRow]) -> QueryResult<()> {
+    if rows.is_empty() {
+        return Ok(());
+    }
+    crate::on_each_backend!(conn, |c| diesel::insert_into(payment_allocations::table)
+        .values(rows)
+        .execute(c)
+        .map(|_| ()))
+}
+
+/// Net allocations per payment on a bill (payment id, amount), those still above zero.
+pub fn net_allocations_on(conn: &mut DbConn, invoice_id: &str) -> QueryResult<Vec<(String, i64)>> {
+    let rows: Vec<(String, i64)> = payment_allocations::table
+        .filter(payment_allocations::invoice_id.eq(invoice_id))
+        .order(payment_allocations::id.asc())
+        .select((
+            payment_allocations::payment_id,
+            payment_allocations::amount_minor,
+        ))
+        .load(conn)?;
+    let mut net: Vec<(String, i64)> = Vec::new();
+    for (p, a) in rows {
+        match net.iter_mut().find(|(q, _)| *q == p) {
+            Some((_, sum)) => *sum += a,
+            None => net.push((p, a)),
+        }
+    }
+    net.retain(|(_, a)| *a > 0);
+    Ok(net)
+}
+
+pub fn insert_import(conn: &mut DbConn, row: &ImportRow) -> QueryResult<()> {
+    diesel::insert_into(payment_imports::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+/// The counts of an import, once its payments are stored.
+pub fn update_import_counts(conn: &mut DbConn, row: &ImportRow) -> QueryResult<usize> {
+    diesel::update(payment_imports::table.find(&row.id))
+        .set((
+            payment_imports::imported.eq(row.imported),
+            payment_imports::duplicates.eq(row.duplicates),
+            payment_imports::matched.eq(row.matched),
+            payment_imports::unmatched.eq(row.unmatched),
+            payment_imports::total_minor.eq(row.total_minor),
+        ))
+        .execute(conn)
+}
