@@ -61,10 +61,15 @@ SELECT 'payment allocated differs from its allocations: ' || p.id AS what FROM p
 UNION ALL
 SELECT 'payment match differs from its ledger credit: ' || p.id AS what FROM payments p
     WHERE (p.client_id IS NULL) <> (p.status = 'unmatched')
-       OR (SELECT COALESCE(SUM(e.amount_minor), 0) FROM ledger_entries e WHERE e.payment_id = p.id AND e.kind = 'payment')
+       OR (SELECT COALESCE(SUM(e.amount_minor), 0) FROM ledger_entries e
+           WHERE e.payment_id = p.id AND e.kind IN ('payment', 'payment_reversal'))
           <> CASE WHEN p.status = 'unmatched' THEN 0 ELSE p.amount_minor END
+       OR (SELECT COALESCE(SUM(e.amount_minor), 0) FROM ledger_entries e
+           WHERE e.payment_id = p.id AND e.kind = 'refund') <> -p.refunded_minor
 UNION ALL
-SELECT 'allocation to another client''s bill: ' || a.id AS what FROM payment_allocations a
+SELECT 'allocation to another client''s bill: ' || a.payment_id AS what FROM (
+    SELECT payment_id, invoice_id FROM payment_allocations
+    GROUP BY payment_id, invoice_id HAVING SUM(amount_minor) <> 0) a
     JOIN payments p ON p.id = a.payment_id JOIN invoices i ON i.id = a.invoice_id
     WHERE p.client_id IS NULL OR p.client_id <> i.client_id
 UNION ALL

@@ -7,6 +7,8 @@ use utoipa::ToSchema;
 #[serde(rename_all = "snake_case")]
 pub enum EntryKind {
     Payment,
+    /// Undoes a payment matched to the wrong client.
+    PaymentReversal,
     Release,
     ReleaseReversal,
     Penalty,
@@ -19,6 +21,7 @@ impl EntryKind {
     pub fn as_str(self) -> &'static str {
         match self {
             EntryKind::Payment => "payment",
+            EntryKind::PaymentReversal => "payment_reversal",
             EntryKind::Release => "release",
             EntryKind::ReleaseReversal => "release_reversal",
             EntryKind::Penalty => "penalty",
@@ -31,6 +34,7 @@ impl EntryKind {
         use EntryKind::*;
         [
             Payment,
+            PaymentReversal,
             Release,
             ReleaseReversal,
             Penalty,

@@ -136,10 +136,72 @@ pub async fn match_payment(
     Ok(HttpResponse::Ok().json(view))
 }
 
+/// Pay back (part of) what a payment left unallocated (accountant, director): a `refund`
+/// ledger entry, never below a zero balance. Send an `Idempotency-Key` to retry safely.
+#[utoipa::path(
+    tag = "payments",
+    operation_id = "refund_payment",
+    params(
+        ("payment_id" = String, Path, description = "Payment id"),
+        ("Idempotency-Key" = Option<String>, Header, pattern = r"^[!-~]{1,255}$", max_length = 255, description = "Makes retries safe. 1 to 255 visible ASCII characters"),
+    ),
+    request_body = RefundPayment,
+    responses(
+        (status = 200, description = "The payment with the refund", body = PaymentView),
+        (status = 403, description = "Not an accountant or the director", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such payment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Unmatched (`payment_unmatched`), or the balance holds no such advance (`insufficient_advance`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/payments/{payment_id}/refund")]
+pub async fn refund_payment(
+    state: web::Data<AppState>,
+    who: Principal,
+    req: HttpRequest,
+    path: web::Path<String>,
+    body: Json<RefundPayment>,
+) -> Result<HttpResponse, ApiError> {
+    let id = path.into_inner();
+    let idem = idempotency::from_request(&req, &who, &format!("refund_payment:{id}"), &body.0)?;
+    Ok(service::refund(&state, who, id, body.0, idem)
+        .await?
+        .response())
+}
+
+/// Undo a match to the wrong client (accountant, director), with a reason: a
+/// `payment_reversal` ledger entry takes the credit back, the bills it paid are unpaid again,
+/// and the payment waits to be matched anew. Orders it released stay released.
+#[utoipa::path(
+    tag = "payments",
+    operation_id = "unmatch_payment",
+    params(("payment_id" = String, Path, description = "Payment id")),
+    request_body = UnmatchPayment,
+    responses(
+        (status = 200, description = "The payment, unmatched", body = PaymentView),
+        (status = 403, description = "Not an accountant or the director", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such payment", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not matched (`payment_unmatched`) or partly refunded (`payment_refunded`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/payments/{payment_id}/unmatch")]
+pub async fn unmatch_payment(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+    body: Json<UnmatchPayment>,
+) -> Result<HttpResponse, ApiError> {
+    let view = service::unmatch(&state, who, path.into_inner(), body.0).await?;
+    Ok(HttpResponse::Ok().json(view))
+}
+
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(create_payment)
         .service(import_payments)
         .service(list_payments)
         .service(get_payment)
-        .service(match_payment);
+        .service(match_payment)
+        .service(refund_payment)
+        .service(unmatch_payment);
 }

@@ -74,6 +74,24 @@ pub struct MatchPayment {
     pub reason: String,
 }
 
+/// Paying back (part of) what a payment left unallocated, the client's advance from it.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundPayment {
+    /// Roubles, more than zero, at most the payment's `unallocated`.
+    pub amount: Money,
+    #[schema(min_length = 1, max_length = 500)]
+    pub reason: String,
+}
+
+/// Undoing a match to the wrong client.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UnmatchPayment {
+    #[schema(min_length = 1, max_length = 500)]
+    pub reason: String,
+}
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AllocationView {
     pub invoice_id: String,

@@ -346,23 +346,11 @@ pub fn release_bill(
     if net.is_empty() {
         return Ok(());
     }
-    let now = db::now();
-    let mut rows = Vec::new();
-    for (payment_id, amount) in &net {
-        if !store::unpay_bill(conn, invoice_id, *amount)?
-            || !store::add_allocated(conn, payment_id, -amount)?
-        {
-            return Err(ApiError::internal("allocations of a bill do not add up"));
-        }
-        rows.push(AllocationRow {
-            id: db::new_id(),
-            payment_id: payment_id.clone(),
-            invoice_id: invoice_id.to_string(),
-            amount_minor: -amount,
-            created_at: now,
-        });
-    }
-    store::insert_allocations(conn, &rows)?;
+    undo_allocations(
+        conn,
+        net.iter()
+            .map(|(payment_id, amount)| (payment_id.as_str(), invoice_id, *amount)),
+    )?;
     record(
         conn,
         actor,
@@ -375,6 +363,200 @@ pub fn release_bill(
         },
     )?;
     settle(conn, actor, client_id)
+}
+
+/// Undoes allocations (payment id, bill id, amount): the bills are unpaid by that much, the
+/// payments hold it again, and negative allocation rows record it.
+fn undo_allocations<'a>(
+    conn: &mut DbConn,
+    allocations: impl Iterator<Item = (&'a str, &'a str, i64)>,
+) -> Result<(), ApiError> {
+    let now = db::now();
+    let mut rows = Vec::new();
+    for (payment_id, invoice_id, amount) in allocations {
+        if !store::unpay_bill(conn, invoice_id, amount)?
+            || !store::add_allocated(conn, payment_id, -amount)?
+        {
+            return Err(ApiError::internal("allocations do not add up"));
+        }
+        rows.push(AllocationRow {
+            id: db::new_id(),
+            payment_id: payment_id.to_string(),
+            invoice_id: invoice_id.to_string(),
+            amount_minor: -amount,
+            created_at: now,
+        });
+    }
+    Ok(store::insert_allocations(conn, &rows)?)
+}
+
+/// Who may refund payments and correct matches.
+pub const CORRECTORS: &[Role] = &[Role::Accountant, Role::Director];
+
+fn require_corrector(actor: &Principal) -> Result<(), ApiError> {
+    if actor.has_any(CORRECTORS) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(
+            "refunds and match corrections are made by accountants and the director",
+        ))
+    }
+}
+
+/// Pays back (part of) what a payment left unallocated: a `refund` ledger entry that may not
+/// take the client's balance below zero (only an advance is refunded).
+pub async fn refund(
+    state: &AppState,
+    actor: Principal,
+    id: String,
+    input: RefundPayment,
+    idem: Option<IdemRequest>,
+) -> Result<Created, ApiError> {
+    require_corrector(&actor)?;
+    let mut c = Check::new();
+    if input.amount.minor() <= 0 {
+        c.add("amount", "must_be_positive", "must be more than zero");
+    }
+    c.text("reason", &input.reason, 1, 500);
+    c.finish()?;
+    idempotency::run_once(&state.pool, &state.in_flight, idem, 200, move |conn| {
+        let payment = store::find(conn, &id)?.ok_or_else(|| ApiError::not_found("payment"))?;
+        let Some(client_id) = payment.client_id.clone() else {
+            return Err(ApiError::conflict(
+                "payment_unmatched",
+                "an unmatched payment is matched to its client before it is refunded",
+            ));
+        };
+        let amount = input.amount.minor();
+        let unallocated = payment.amount_minor - payment.allocated_minor - payment.refunded_minor;
+        if amount > unallocated {
+            return Err(ApiError::field(
+                "amount",
+                "exceeds_unallocated",
+                format!(
+                    "at most {} of this payment is unallocated",
+                    Money::from_minor(unallocated)
+                ),
+            ));
+        }
+        let reason = input.reason.trim();
+        ledger::post(
+            conn,
+            &actor,
+            Posting {
+                client_id: &client_id,
+                kind: EntryKind::Refund,
+                amount: -amount,
+                floor: Floor::Zero,
+                order_id: None,
+                invoice_id: None,
+                payment_id: Some(&payment.id),
+                reason: Some(reason),
+            },
+        )?
+        .ok_or_else(|| {
+            ApiError::conflict(
+                "insufficient_advance",
+                "the client's balance does not hold this much advance to refund",
+            )
+        })?;
+        if !store::add_refunded(conn, &payment, amount)? {
+            return Err(ApiError::conflict(
+                "concurrent_update",
+                "the payment changed meanwhile; retry",
+            ));
+        }
+        record(
+            conn,
+            &actor,
+            Change {
+                action: "payment.refunded",
+                entity_type: "payment",
+                entity_id: &payment.id,
+                client_id: Some(&client_id),
+                details: json!({"amount": Money::from_minor(amount), "reason": reason}),
+            },
+        )?;
+        let payment = store::find(conn, &id)?.ok_or_else(|| ApiError::not_found("payment"))?;
+        load_view(conn, payment)
+    })
+    .await
+}
+
+/// Undoes a match to the wrong client: a `payment_reversal` entry takes the credit back, the
+/// bills it paid are unpaid again, and the payment waits for staff to match it anew. Orders it
+/// released stay released (the goods may be gone); the client's balance shows the debt.
+pub async fn unmatch(
+    state: &AppState,
+    actor: Principal,
+    id: String,
+    input: UnmatchPayment,
+) -> Result<PaymentView, ApiError> {
+    require_corrector(&actor)?;
+    let mut c = Check::new();
+    c.text("reason", &input.reason, 1, 500);
+    c.finish()?;
+    db::run(&state.pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let payment = store::find(conn, &id)?.ok_or_else(|| ApiError::not_found("payment"))?;
+            let Some(client_id) = payment.client_id.clone() else {
+                return Err(ApiError::conflict(
+                    "payment_unmatched",
+                    "this payment is not matched to a client",
+                ));
+            };
+            if payment.refunded_minor > 0 {
+                return Err(ApiError::conflict(
+                    "payment_refunded",
+                    "part of this payment has been refunded; correct it with a ledger adjustment",
+                ));
+            }
+            let reason = input.reason.trim();
+            // The client row first (the reversal), then the bills.
+            ledger::post(
+                conn,
+                &actor,
+                Posting {
+                    client_id: &client_id,
+                    kind: EntryKind::PaymentReversal,
+                    amount: -payment.amount_minor,
+                    floor: Floor::None,
+                    order_id: None,
+                    invoice_id: None,
+                    payment_id: Some(&payment.id),
+                    reason: Some(reason),
+                },
+            )?
+            .ok_or_else(|| ApiError::internal("an unguarded ledger debit was refused"))?;
+            let net = store::net_allocations_of(conn, &payment.id)?;
+            undo_allocations(
+                conn,
+                net.iter()
+                    .map(|(invoice_id, amount)| (payment.id.as_str(), invoice_id.as_str(), *amount)),
+            )?;
+            if !store::set_unmatched(conn, &payment.id)? {
+                return Err(ApiError::conflict(
+                    "concurrent_update",
+                    "the payment changed meanwhile; retry",
+                ));
+            }
+            record(
+                conn,
+                &actor,
+                Change {
+                    action: "payment.unmatched",
+                    entity_type: "payment",
+                    entity_id: &payment.id,
+                    client_id: Some(&client_id),
+                    details: json!({"client": client_id, "reason": reason,
+                        "bills": net.iter().map(|(i, a)| json!({"invoice": i, "amount": Money::from_minor(*a)})).collect::<Vec<_>>()}),
+                },
+            )?;
+            let payment = store::find(conn, &id)?.ok_or_else(|| ApiError::not_found("payment"))?;
+            load_view(conn, payment)
+        })
+    })
+    .await
 }
 
 fn client_by_inn(conn: &mut DbConn, inn: &str) -> Result<Option<String>, ApiError> {

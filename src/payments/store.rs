@@ -309,15 +309,7 @@ pub fn net_allocations_on(conn: &mut DbConn, invoice_id: &str) -> QueryResult<Ve
             payment_allocations::amount_minor,
         ))
         .load(conn)?;
-    let mut net: Vec<(String, i64)> = Vec::new();
-    for (p, a) in rows {
-        match net.iter_mut().find(|(q, _)| *q == p) {
-            Some((_, sum)) => *sum += a,
-            None => net.push((p, a)),
-        }
-    }
-    net.retain(|(_, a)| *a > 0);
-    Ok(net)
+    Ok(net_by_key(rows))
 }
 
 pub fn insert_import(conn: &mut DbConn, row: &ImportRow) -> QueryResult<()> {
@@ -338,4 +330,74 @@ pub fn update_import_counts(conn: &mut DbConn, row: &ImportRow) -> QueryResult<u
             payment_imports::total_minor.eq(row.total_minor),
         ))
         .execute(conn)
+}
+
+/// Records `amount` more refunded (the status becomes `refunded` once nothing is unallocated);
+/// false when it exceeds what is unallocated or the payment is not matched.
+pub fn add_refunded(conn: &mut DbConn, payment: &PaymentRow, amount: i64) -> QueryResult<bool> {
+    let refunded = payment.refunded_minor + amount;
+    let status = if payment.allocated_minor + refunded == payment.amount_minor {
+        "refunded"
+    } else {
+        "matched"
+    };
+    let n = diesel::update(
+        payments::table
+            .find(&payment.id)
+            .filter(payments::status.eq("matched"))
+            .filter(payments::refunded_minor.eq(payment.refunded_minor))
+            .filter((payments::allocated_minor + refunded).le(payments::amount_minor)),
+    )
+    .set((
+        payments::refunded_minor.eq(refunded),
+        payments::status.eq(status),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// A matched payment with nothing refunded back to `unmatched`, its allocations already
+/// undone; false when it moved meanwhile.
+pub fn set_unmatched(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
+    let n = diesel::update(
+        payments::table
+            .find(id)
+            .filter(payments::status.eq("matched"))
+            .filter(payments::refunded_minor.eq(0_i64))
+            .filter(payments::allocated_minor.eq(0_i64)),
+    )
+    .set((
+        payments::status.eq("unmatched"),
+        payments::client_id.eq(None::<String>),
+        payments::matched_by.eq(None::<String>),
+        payments::matched_at.eq(None::<chrono::NaiveDateTime>),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// Net allocations of a payment per bill (bill id, amount), those still above zero.
+pub fn net_allocations_of(conn: &mut DbConn, payment_id: &str) -> QueryResult<Vec<(String, i64)>> {
+    let rows: Vec<(String, i64)> = payment_allocations::table
+        .filter(payment_allocations::payment_id.eq(payment_id))
+        .order(payment_allocations::id.asc())
+        .select((
+            payment_allocations::invoice_id,
+            payment_allocations::amount_minor,
+        ))
+        .load(conn)?;
+    Ok(net_by_key(rows))
+}
+
+/// Sums (key, amount) pairs per key in first-seen order, keeping the sums above zero.
+fn net_by_key(rows: Vec<(String, i64)>) -> Vec<(String, i64)> {
+    let mut net: Vec<(String, i64)> = Vec::new();
+    for (k, a) in rows {
+        match net.iter_mut().find(|(q, _)| *q == k) {
+            Some((_, sum)) => *sum += a,
+            None => net.push((k, a)),
+        }
+    }
+    net.retain(|(_, a)| *a > 0);
+    net
 }

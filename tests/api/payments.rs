@@ -12,6 +12,7 @@ both_backends!(
     staff_match_releases_and_allocates,
     cancel_gives_allocations_back,
     concurrent_payments_never_over_allocate,
+    refunds_and_match_corrections,
 );
 
 const OUR_INN: &str = "7801000005";
@@ -609,4 +610,145 @@ async fn concurrent_payments_never_over_allocate(app: &TestApp) {
     // What the responses said at their commit can only add up to the bill.
     assert!(allocated <= 100_000, "{allocated}");
     assert_eq!(balance(app, &c).await, "2000.00");
+}
+
+async fn refunds_and_match_corrections(app: &TestApp) {
+    let accountant = app.staff("accountant").await;
+    let inn = "7702089154";
+    let a = company_with_inn(app, inn, "0.00").await;
+    let (_, buyer) = app.client_user(&a, "client_buyer").await;
+    let p = stocked(app, "PAY-6", "100.00", 10).await;
+    let o = order(app, &buyer, &p, 3).await;
+    let number = o["invoice"]["number"].as_str().unwrap();
+    let paid = app
+        .post(
+            &accountant,
+            "/api/v1/payments",
+            payment_body(inn, "500.00", "rf-1", &format!("сч {number}")),
+        )
+        .await;
+    assert_eq!(paid.ok(201)["unallocated"], "200.00");
+    let id = paid.body["id"].as_str().unwrap().to_string();
+    let refund = format!("/api/v1/payments/{id}/refund");
+
+    app.post(
+        &accountant,
+        &refund,
+        json!({"amount": "250.00", "reason": "back"}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    app.post(
+        &accountant,
+        &refund,
+        json!({"amount": "0", "reason": "back"}),
+    )
+    .await
+    .problem(422, "validation_failed");
+    app.post(
+        &app.admin,
+        &refund,
+        json!({"amount": "1.00", "reason": "back"}),
+    )
+    .await
+    .problem(403, "forbidden");
+    app.post(&buyer, &refund, json!({"amount": "1.00", "reason": "back"}))
+        .await
+        .problem(403, "forbidden");
+    let r = app
+        .post(
+            &accountant,
+            &refund,
+            json!({"amount": "150.00", "reason": "client asked, letter 12"}),
+        )
+        .await;
+    assert_eq!(r.ok(200)["refunded"], "150.00");
+    assert_eq!(r.body["status"], "matched");
+    assert_eq!(balance(app, &a).await, "50.00");
+    let r = app
+        .post(
+            &accountant,
+            &refund,
+            json!({"amount": "50.00", "reason": "the rest"}),
+        )
+        .await;
+    assert_eq!(r.ok(200)["status"], "refunded");
+    assert_eq!(r.body["unallocated"], "0.00");
+    assert_eq!(balance(app, &a).await, "0.00");
+    app.post(
+        &accountant,
+        &format!("/api/v1/payments/{id}/unmatch"),
+        json!({"reason": "x"}),
+    )
+    .await
+    .problem(409, "payment_refunded");
+
+    // A payment matched to the wrong company by hand is taken back and matched anew.
+    let o2 = order(app, &buyer, &p, 1).await; // 100.00, waits
+    assert_eq!(o2["status"], "awaiting_payment");
+    let stray = app
+        .post(
+            &accountant,
+            "/api/v1/payments",
+            payment_body("6315033307", "100.00", "rf-2", "оплата"),
+        )
+        .await;
+    let sid = stray.ok(201)["id"].as_str().unwrap().to_string();
+    app.post(
+        &accountant,
+        &format!("/api/v1/payments/{sid}/match"),
+        json!({"client_id": a, "reason": "looked like theirs"}),
+    )
+    .await
+    .ok(200);
+    let bill2 = o2["invoice"]["id"].as_str().unwrap();
+    assert_eq!(invoice(app, bill2).await["status"], "paid");
+    let r = app
+        .post(
+            &accountant,
+            &format!("/api/v1/payments/{sid}/unmatch"),
+            json!({"reason": "it was Volga-Opt's, see their letter"}),
+        )
+        .await;
+    assert_eq!(r.ok(200)["status"], "unmatched");
+    assert!(r.body["client_id"].is_null());
+    assert_eq!(r.body["allocated"], "0.00");
+    let bill = invoice(app, bill2).await;
+    assert_eq!(bill["status"], "issued");
+    assert_eq!(bill["paid"], "0.00");
+    // The goods stay released; the company now owes for them.
+    assert_eq!(balance(app, &a).await, "-100.00");
+    let kinds: Vec<String> = app
+        .get(
+            &accountant,
+            &format!("/api/v1/clients/{a}/ledger?limit=200"),
+        )
+        .await
+        .ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            "payment",
+            "release",
+            "refund",
+            "refund",
+            "payment",
+            "release",
+            "payment_reversal"
+        ]
+    );
+    let right = company_with_inn(app, "6315033307", "0.00").await;
+    app.post(
+        &accountant,
+        &format!("/api/v1/payments/{sid}/match"),
+        json!({"client_id": right, "reason": "their letter"}),
+    )
+    .await
+    .ok(200);
+    assert_eq!(balance(app, &right).await, "100.00");
 }

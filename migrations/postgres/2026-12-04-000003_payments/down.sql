@@ -1,3 +1,7 @@
+DROP INDEX ledger_entries_payment_idx;
+ALTER TABLE ledger_entries DROP CONSTRAINT ledger_entries_kind_check;
+ALTER TABLE ledger_entries ADD CONSTRAINT ledger_entries_kind_check
+    CHECK (kind IN ('payment', 'release', 'release_reversal', 'penalty', 'bonus', 'adjustment', 'refund'));
 ALTER TABLE ledger_entries DROP COLUMN payment_id;
 DROP INDEX orders_waiting_idx;
 DROP INDEX invoices_open_idx;

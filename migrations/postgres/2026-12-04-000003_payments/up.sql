@@ -54,8 +54,13 @@ CREATE TABLE payment_allocations (
 CREATE INDEX payment_allocations_payment_idx ON payment_allocations (payment_id);
 CREATE INDEX payment_allocations_invoice_idx ON payment_allocations (invoice_id);
 
--- The payment a ledger entry (payment, refund, correction) belongs to.
+-- The payment a ledger entry (payment, refund, correction) belongs to; a wrong match is undone
+-- by a `payment_reversal` entry.
 ALTER TABLE ledger_entries ADD COLUMN payment_id TEXT;
+ALTER TABLE ledger_entries DROP CONSTRAINT ledger_entries_kind_check;
+ALTER TABLE ledger_entries ADD CONSTRAINT ledger_entries_kind_check
+    CHECK (kind IN ('payment', 'payment_reversal', 'release', 'release_reversal', 'penalty', 'bonus', 'adjustment', 'refund'));
+CREATE INDEX ledger_entries_payment_idx ON ledger_entries (payment_id);
 
 -- Open bills of a client, oldest due first (allocation, aging).
 CREATE INDEX invoices_open_idx ON invoices (client_id, status, due_date);

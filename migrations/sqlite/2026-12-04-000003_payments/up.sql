@@ -54,8 +54,32 @@ CREATE TABLE payment_allocations (
 CREATE INDEX payment_allocations_payment_idx ON payment_allocations (payment_id);
 CREATE INDEX payment_allocations_invoice_idx ON payment_allocations (invoice_id);
 
--- The payment a ledger entry (payment, refund, correction) belongs to.
-ALTER TABLE ledger_entries ADD COLUMN payment_id TEXT;
+-- The payment a ledger entry (payment, refund, correction) belongs to; a wrong match is undone
+-- by a `payment_reversal` entry. SQLite cannot alter a CHECK: the table is rebuilt (nothing
+-- references it).
+CREATE TABLE ledger_entries_new (
+    id TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL REFERENCES clients (id),
+    seq BIGINT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('payment', 'payment_reversal', 'release', 'release_reversal', 'penalty', 'bonus', 'adjustment', 'refund')),
+    amount_minor BIGINT NOT NULL CHECK (amount_minor <> 0),
+    balance_after_minor BIGINT NOT NULL,
+    order_id TEXT,
+    invoice_id TEXT,
+    reason TEXT,
+    actor_kind TEXT NOT NULL,
+    actor_id TEXT,
+    created_at TIMESTAMP NOT NULL,
+    payment_id TEXT
+);
+INSERT INTO ledger_entries_new (id, client_id, seq, kind, amount_minor, balance_after_minor,
+        order_id, invoice_id, reason, actor_kind, actor_id, created_at)
+    SELECT id, client_id, seq, kind, amount_minor, balance_after_minor, order_id, invoice_id,
+        reason, actor_kind, actor_id, created_at FROM ledger_entries;
+DROP TABLE ledger_entries;
+ALTER TABLE ledger_entries_new RENAME TO ledger_entries;
+CREATE UNIQUE INDEX ledger_entries_client_seq_idx ON ledger_entries (client_id, seq);
+CREATE INDEX ledger_entries_payment_idx ON ledger_entries (payment_id);
 
 -- Open bills of a client, oldest due first (allocation, aging).
 CREATE INDEX invoices_open_idx ON invoices (client_id, status, due_date);
