@@ -8,6 +8,7 @@ pub mod clients;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod documents;
 pub mod error;
 pub mod idempotency;
 pub mod invoices;

@@ -283,6 +283,21 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    statement_responses (id) {
+        id -> Text,
+        client_id -> Text,
+        period_from -> Date,
+        period_to -> Date,
+        status -> Text,
+        comment -> Nullable<Text>,
+        closing_balance_minor -> BigInt,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(invoices -> orders (order_id));
 diesel::joinable!(payments -> clients (client_id));
 diesel::joinable!(payment_allocations -> payments (payment_id));
@@ -312,4 +327,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     payment_imports,
     payments,
     payment_allocations,
+    statement_responses,
 );

@@ -4,7 +4,7 @@ use crate::auth::model::Principal;
 use crate::error::{ApiError, Problem};
 use crate::state::AppState;
 use crate::web::{Page, PageParams};
-use actix_web::{get, http::header, web, HttpResponse};
+use actix_web::{get, web, HttpResponse};
 
 /// List payment bills. A client sees its own; staff may filter by company.
 #[utoipa::path(
@@ -75,14 +75,7 @@ pub async fn get_invoice_document(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let html = service::document(&state, who, path.into_inner()).await?;
-    Ok(HttpResponse::Ok()
-        .content_type("text/html; charset=utf-8")
-        .insert_header((header::CACHE_CONTROL, "private, no-store"))
-        .insert_header((
-            header::CONTENT_SECURITY_POLICY,
-            "default-src 'none'; style-src 'unsafe-inline'",
-        ))
-        .body(html))
+    Ok(crate::documents::html_response(html))
 }
 
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {

@@ -7,7 +7,6 @@ use crate::money::Money;
 use crate::state::AppState;
 use crate::web::Page;
 use crate::{clients, config::BusinessSettings, orders};
-use std::sync::OnceLock;
 
 pub fn view(r: InvoiceRow) -> InvoiceView {
     InvoiceView {
@@ -143,7 +142,7 @@ pub async fn document(state: &AppState, actor: Principal, id: String) -> Result<
     render_document(&BillDocument::build(input))
 }
 
-fn seller(b: &BusinessSettings) -> BillSeller {
+pub fn seller(b: &BusinessSettings) -> BillSeller {
     BillSeller {
         name: b.seller_name.clone(),
         inn: b.seller_inn.clone(),
@@ -156,33 +155,9 @@ fn seller(b: &BusinessSettings) -> BillSeller {
     }
 }
 
-const BILL_TEMPLATE: &str = "invoice.html";
-
-/// The bill template, parsed once per process (autoescaped: the name ends in `.html`).
-fn templates() -> Result<&'static tera::Tera, ApiError> {
-    static TEMPLATES: OnceLock<Result<tera::Tera, String>> = OnceLock::new();
-    TEMPLATES
-        .get_or_init(|| {
-            let mut t = tera::Tera::default();
-            t.autoescape_on(vec![".html"]);
-            t.add_raw_template(
-                BILL_TEMPLATE,
-                include_str!("../templates/invoice.html.tera"),
-            )
-            .map_err(|e| format!("invoice template: {e:?}"))?;
-            Ok(t)
-        })
-        .as_ref()
-        .map_err(ApiError::internal)
-}
-
-/// Renders a bill to HTML (no I/O: the template is embedded in the binary).
+/// Renders a bill to HTML.
 pub fn render_document(doc: &BillDocument) -> Result<String, ApiError> {
-    let ctx = tera::Context::from_serialize(doc)
-        .map_err(|e| ApiError::internal(format!("invoice context: {e:?}")))?;
-    templates()?
-        .render(BILL_TEMPLATE, &ctx)
-        .map_err(|e| ApiError::internal(format!("invoice render: {e:?}")))
+    crate::documents::render(crate::documents::BILL, doc)
 }
 
 #[cfg(test)]

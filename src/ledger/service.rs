@@ -207,3 +207,226 @@ pub async fn adjust(
     })
     .await
 }
+
+/// Client-side roles that confirm or dispute statements.
+const ANSWERING: &[Role] = &[Role::ClientAdmin, Role::ClientAccountant];
+
+fn response_view(r: store::ResponseRow) -> StatementResponseView {
+    StatementResponseView {
+        status: if r.status == StatementAnswer::Disputed.as_str() {
+            StatementAnswer::Disputed
+        } else {
+            StatementAnswer::Confirmed
+        },
+        closing_balance: SignedMoney::from_minor(r.closing_balance_minor),
+        created_at: r.created_at.and_utc(),
+        id: r.id,
+        client_id: r.client_id,
+        from: r.period_from,
+        to: r.period_to,
+        comment: r.comment,
+    }
+}
+
+/// The statement of a period from the ledger (dates are UTC days).
+fn build_statement(
+    conn: &mut DbConn,
+    client: &clients::store::ClientRow,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> Result<StatementView, ApiError> {
+    let start = from.and_time(chrono::NaiveTime::MIN);
+    let end = (to + chrono::Duration::days(1)).and_time(chrono::NaiveTime::MIN);
+    let opening = store::balance_before(conn, &client.id, start)?;
+    let entries = store::entries_between(conn, &client.id, start, end)?;
+    let (mut debit, mut credit) = (0_i64, 0_i64);
+    let lines: Vec<StatementLine> = entries
+        .into_iter()
+        .map(|s| {
+            let e = s.entry;
+            let kind = EntryKind::parse(&e.kind).unwrap_or(EntryKind::Adjustment);
+            let order = s.payment_order.and_then(|(n, d)| n.zip(d));
+            let document = statement_document(
+                kind,
+                s.invoice_number.as_deref(),
+                order.as_ref().map(|(n, d)| (n.as_str(), *d)),
+                e.reason.as_deref(),
+            );
+            let (d, c) = if e.amount_minor < 0 {
+                (-e.amount_minor, 0)
+            } else {
+                (0, e.amount_minor)
+            };
+            debit += d;
+            credit += c;
+            StatementLine {
+                date: e.created_at.date(),
+                seq: e.seq,
+                kind,
+                document,
+                debit: Money::from_minor(d),
+                credit: Money::from_minor(c),
+                balance_after: SignedMoney::from_minor(e.balance_after_minor),
+            }
+        })
+        .collect();
+    let responses = store::responses_for(conn, &client.id, from, to)?
+        .into_iter()
+        .map(response_view)
+        .collect();
+    Ok(StatementView {
+        client_id: client.id.clone(),
+        client_name: client.name.clone(),
+        client_inn: client.inn.clone(),
+        from,
+        to,
+        opening_balance: SignedMoney::from_minor(opening),
+        closing_balance: SignedMoney::from_minor(opening + credit - debit),
+        debit_total: Money::from_minor(debit),
+        credit_total: Money::from_minor(credit),
+        lines,
+        responses,
+    })
+}
+
+fn visible_client(
+    conn: &mut DbConn,
+    actor: &Principal,
+    client_id: &str,
+) -> Result<clients::store::ClientRow, ApiError> {
+    clients::service::ensure_visible(conn, actor, client_id)?;
+    clients::store::find(conn, client_id)?.ok_or_else(|| ApiError::not_found("client"))
+}
+
+/// The reconciliation statement of a period (the client sees its own).
+pub async fn statement(
+    pool: &Pool,
+    actor: Principal,
+    client_id: String,
+    q: StatementQuery,
+) -> Result<StatementView, ApiError> {
+    q.validate()?;
+    db::run(pool, move |c| {
+        let client = visible_client(c, &actor, &client_id)?;
+        build_statement(c, &client, q.from, q.to)
+    })
+    .await
+}
+
+/// The statement as a printable HTML document.
+pub async fn statement_document_html(
+    state: &AppState,
+    actor: Principal,
+    client_id: String,
+    q: StatementQuery,
+) -> Result<String, ApiError> {
+    let view = statement(&state.pool, actor, client_id, q).await?;
+    let seller = crate::invoices::service::seller(&state.settings.business);
+    crate::documents::render(
+        crate::documents::STATEMENT,
+        &StatementDocument::build(&view, seller),
+    )
+}
+
+/// The client confirms or disputes the statement of a period (its admin or accountant); the
+/// closing balance it answered is kept with the answer.
+pub async fn answer(
+    pool: &Pool,
+    actor: Principal,
+    client_id: String,
+    status: StatementAnswer,
+    input: AnswerStatement,
+) -> Result<StatementResponseView, ApiError> {
+    StatementQuery {
+        from: input.from,
+        to: input.to,
+    }
+    .validate()?;
+    let comment = input
+        .comment
+        .as_deref()
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .map(str::to_string);
+    let mut c = Check::new();
+    c.opt_text("comment", comment.as_deref(), 1, 2000);
+    if matches!(status, StatementAnswer::Disputed) && comment.is_none() {
+        c.add("comment", "required", "say what does not match");
+    }
+    c.finish()?;
+    db::run(pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let client = visible_client(conn, &actor, &client_id)?;
+            if !actor.has_any(ANSWERING) {
+                return Err(ApiError::forbidden(
+                    "statements are answered by the company's admin or accountant",
+                ));
+            }
+            let view = build_statement(conn, &client, input.from, input.to)?;
+            let row = store::ResponseRow {
+                id: db::new_id(),
+                client_id: client.id.clone(),
+                period_from: input.from,
+                period_to: input.to,
+                status: status.as_str().to_string(),
+                comment,
+                closing_balance_minor: view.closing_balance.minor(),
+                actor_kind: actor.kind.as_str().to_string(),
+                actor_id: actor.id.clone(),
+                created_at: db::now(),
+            };
+            store::insert_response(conn, &row)?;
+            record(
+                conn,
+                &actor,
+                Change {
+                    action: match status {
+                        StatementAnswer::Confirmed => "statement.confirmed",
+                        StatementAnswer::Disputed => "statement.disputed",
+                    },
+                    entity_type: "statement_response",
+                    entity_id: &row.id,
+                    client_id: Some(&client.id),
+                    details: json!({"from": row.period_from, "to": row.period_to,
+                        "closing_balance": view.closing_balance, "comment": row.comment}),
+                },
+            )?;
+            Ok(response_view(row))
+        })
+    })
+    .await
+}
+
+/// Staff: the clients' answers to statements (`status=disputed` for the disputes to look at).
+pub async fn list_responses(
+    pool: &Pool,
+    actor: Principal,
+    q: StatementResponseQuery,
+    after: Option<String>,
+    limit: i64,
+) -> Result<Page<StatementResponseView>, ApiError> {
+    if !actor.is_staff() {
+        return Err(ApiError::forbidden(
+            "statement answers are listed for staff",
+        ));
+    }
+    let mut c = Check::new();
+    c.opt_text("client_id", q.client_id.as_deref(), 0, 64);
+    c.finish()?;
+    let rows = db::run(pool, move |c| {
+        Ok(store::list_responses(
+            c,
+            q.status.map(|s| s.as_str()),
+            q.client_id.as_deref(),
+            after.as_deref(),
+            limit,
+        )?)
+    })
+    .await?;
+    Ok(Page::from_rows(
+        rows,
+        limit,
+        |r| r.id.clone(),
+        response_view,
+    ))
+}

@@ -1,4 +1,6 @@
-use crate::db::schema::{clients, invoices, ledger_entries, orders, price_tiers};
+use crate::db::schema::{
+    clients, invoices, ledger_entries, orders, payments, price_tiers, statement_responses,
+};
 use crate::db::DbConn;
 use diesel::prelude::*;
 
@@ -191,5 +193,122 @@ pub fn tiers(conn: &mut DbConn) -> QueryResult<Vec<(String, String, i64, i32)>> 
             price_tiers::discount_bp,
         ))
         .order(price_tiers::min_turnover_minor.asc())
+        .load(conn)
+}
+
+/// A payment order's number and date, as a statement names it.
+pub type PaymentOrder = (Option<String>, Option<chrono::NaiveDate>);
+
+/// A ledger entry as a statement line needs it: with its bill's number and its payment order.
+pub struct StatementEntry {
+    pub entry: EntryRow,
+    pub invoice_number: Option<String>,
+    pub payment_order: Option<PaymentOrder>,
+}
+
+/// The balance after the client's last entry before `before` (0 without one).
+pub fn balance_before(
+    conn: &mut DbConn,
+    client_id: &str,
+    before: chrono::NaiveDateTime,
+) -> QueryResult<i64> {
+    Ok(ledger_entries::table
+        .filter(ledger_entries::client_id.eq(client_id))
+        .filter(ledger_entries::created_at.lt(before))
+        .order(ledger_entries::seq.desc())
+        .select(ledger_entries::balance_after_minor)
+        .first::<i64>(conn)
+        .optional()?
+        .unwrap_or(0))
+}
+
+/// The client's entries in [from, to), in order, with bill numbers and payment orders.
+pub fn entries_between(
+    conn: &mut DbConn,
+    client_id: &str,
+    from: chrono::NaiveDateTime,
+    to: chrono::NaiveDateTime,
+) -> QueryResult<Vec<StatementEntry>> {
+    let rows: Vec<(EntryRow, Option<String>, Option<PaymentOrder>)> = ledger_entries::table
+        .left_join(invoices::table.on(invoices::id.nullable().eq(ledger_entries::invoice_id)))
+        .left_join(payments::table.on(payments::id.nullable().eq(ledger_entries::payment_id)))
+        .filter(ledger_entries::client_id.eq(client_id))
+        .filter(ledger_entries::created_at.ge(from))
+        .filter(ledger_entries::created_at.lt(to))
+        .order(ledger_entries::seq.asc())
+        .select((
+            EntryRow::as_select(),
+            invoices::number.nullable(),
+            (payments::document_number, payments::document_date).nullable(),
+        ))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .map(|(entry, invoice_number, payment_order)| StatementEntry {
+            entry,
+            invoice_number,
+            payment_order,
+        })
+        .collect())
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = statement_responses)]
+pub struct ResponseRow {
+    pub id: String,
+    pub client_id: String,
+    pub period_from: chrono::NaiveDate,
+    pub period_to: chrono::NaiveDate,
+    pub status: String,
+    pub comment: Option<String>,
+    pub closing_balance_minor: i64,
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+pub fn insert_response(conn: &mut DbConn, row: &ResponseRow) -> QueryResult<()> {
+    diesel::insert_into(statement_responses::table)
+        .values(row)
+        .execute(conn)
+        .map(|_| ())
+}
+
+pub fn responses_for(
+    conn: &mut DbConn,
+    client_id: &str,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> QueryResult<Vec<ResponseRow>> {
+    statement_responses::table
+        .filter(statement_responses::client_id.eq(client_id))
+        .filter(statement_responses::period_from.eq(from))
+        .filter(statement_responses::period_to.eq(to))
+        .order(statement_responses::id.asc())
+        .select(ResponseRow::as_select())
+        .load(conn)
+}
+
+pub fn list_responses(
+    conn: &mut DbConn,
+    status: Option<&str>,
+    client_id: Option<&str>,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<ResponseRow>> {
+    let mut q = statement_responses::table
+        .select(ResponseRow::as_select())
+        .into_boxed();
+    if let Some(s) = status {
+        q = q.filter(statement_responses::status.eq(s.to_string()));
+    }
+    if let Some(c) = client_id {
+        q = q.filter(statement_responses::client_id.eq(c.to_string()));
+    }
+    if let Some(a) = after {
+        q = q.filter(statement_responses::id.gt(a.to_string()));
+    }
+    q.order(statement_responses::id.asc())
+        .limit(limit + 1)
         .load(conn)
 }

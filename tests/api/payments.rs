@@ -13,6 +13,7 @@ both_backends!(
     cancel_gives_allocations_back,
     concurrent_payments_never_over_allocate,
     refunds_and_match_corrections,
+    reconciliation_statement,
 );
 
 const OUR_INN: &str = "7801000005";
@@ -751,4 +752,173 @@ async fn refunds_and_match_corrections(app: &TestApp) {
     .await
     .ok(200);
     assert_eq!(balance(app, &right).await, "100.00");
+}
+
+async fn reconciliation_statement(app: &TestApp) {
+    let accountant = app.staff("accountant").await;
+    let inn = "7702089154";
+    let c = company_with_inn(app, inn, "1000.00").await;
+    let (_, buyer) = app.client_user(&c, "client_buyer").await;
+    let (_, client_accountant) = app.client_user(&c, "client_accountant").await;
+    let p = stocked(app, "PAY-7", "100.00", 10).await;
+    let o = order(app, &buyer, &p, 3).await; // 300.00 released
+    let number = o["invoice"]["number"].as_str().unwrap().to_string();
+    let mut body = payment_body(inn, "500.00", "st-1", "аванс");
+    body["document_number"] = json!("77");
+    body["document_date"] = json!("2026-12-03");
+    let pay = app.post(&accountant, "/api/v1/payments", body).await;
+    let pid = pay.ok(201)["id"].as_str().unwrap().to_string();
+    app.post(
+        &accountant,
+        &format!("/api/v1/payments/{pid}/refund"),
+        json!({"amount": "100.00", "reason": "по письму"}),
+    )
+    .await
+    .ok(200);
+
+    let today = chrono::Utc::now().date_naive();
+    let day = |d: i64| {
+        (today + chrono::Duration::days(d))
+            .format("%Y-%m-%d")
+            .to_string()
+    };
+    let path = format!(
+        "/api/v1/clients/{c}/statements?from={}&to={}",
+        day(-1),
+        day(0)
+    );
+    let st = app.get(&buyer, &path).await;
+    let v = st.ok(200);
+    assert_eq!(v["opening_balance"], "0.00");
+    let lines: Vec<(&str, &str, &str)> = v["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["document"].as_str().unwrap(),
+                l["debit"].as_str().unwrap(),
+                l["credit"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    let shipped = format!("Отгрузка товаров по счёту № {number}");
+    assert_eq!(
+        lines,
+        [
+            (shipped.as_str(), "300.00", "0.00"),
+            ("Оплата, п/п № 77 от 03.12.2026", "0.00", "500.00"),
+            ("Возврат аванса, п/п № 77 от 03.12.2026", "100.00", "0.00"),
+        ]
+    );
+    assert_eq!(v["debit_total"], "400.00");
+    assert_eq!(v["credit_total"], "500.00");
+    assert_eq!(v["closing_balance"], "100.00");
+
+    // Before the entries nothing happened; after them the opening balance carries over.
+    let before = app
+        .get(
+            &buyer,
+            &format!(
+                "/api/v1/clients/{c}/statements?from=2026-01-01&to={}",
+                day(-1)
+            ),
+        )
+        .await;
+    assert_eq!(before.ok(200)["lines"].as_array().unwrap().len(), 0);
+    assert_eq!(before.body["closing_balance"], "0.00");
+    let after = app
+        .get(
+            &buyer,
+            &format!(
+                "/api/v1/clients/{c}/statements?from={}&to={}",
+                day(1),
+                day(2)
+            ),
+        )
+        .await;
+    assert_eq!(after.ok(200)["opening_balance"], "100.00");
+    assert_eq!(after.body["closing_balance"], "100.00");
+    app.get(
+        &buyer,
+        &format!(
+            "/api/v1/clients/{c}/statements?from={}&to={}",
+            day(0),
+            day(-1)
+        ),
+    )
+    .await
+    .problem(422, "validation_failed");
+    let other = app.company(44).await;
+    let (_, other_buyer) = app.client_user(&other, "client_buyer").await;
+    app.get(&other_buyer, &path).await.problem(404, "not_found");
+
+    // The printable statement.
+    let doc_path = path.replace("/statements?", "/statements/document?");
+    let doc = app.get(&buyer, &doc_path).await;
+    assert_eq!(doc.status, 200);
+    assert!(doc.headers["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    assert!(doc.headers.contains_key("content-security-policy"));
+    let html = doc.body.as_str().unwrap();
+    for text in [
+        "Акт сверки",
+        "Payer 7702089154",
+        "300,00",
+        "№ 77 от 03.12.2026",
+        "аванс",
+    ] {
+        assert!(html.contains(text), "{text} missing");
+    }
+    app.get(&other_buyer, &doc_path)
+        .await
+        .problem(404, "not_found");
+
+    // The company answers: a buyer may not, staff may not; a dispute says why.
+    let answer = json!({"from": day(-1), "to": day(0)});
+    let confirm = format!("/api/v1/clients/{c}/statements/confirm");
+    let dispute = format!("/api/v1/clients/{c}/statements/dispute");
+    app.post(&buyer, &confirm, answer.clone())
+        .await
+        .problem(403, "forbidden");
+    app.post(&accountant, &confirm, answer.clone())
+        .await
+        .problem(403, "forbidden");
+    let r = app.post(&client_accountant, &confirm, answer.clone()).await;
+    assert_eq!(r.ok(201)["status"], "confirmed");
+    assert_eq!(r.body["closing_balance"], "100.00");
+    app.post(&client_accountant, &dispute, answer.clone())
+        .await
+        .problem(422, "validation_failed");
+    let mut disputed = answer.clone();
+    disputed["comment"] = json!("нет нашей оплаты от 02.12 на 50,00");
+    app.post(&client_accountant, &dispute, disputed.clone())
+        .await
+        .ok(201);
+    app.post(&other_buyer, &dispute, disputed)
+        .await
+        .problem(404, "not_found");
+
+    let queue = app
+        .get(&accountant, "/api/v1/statement-responses?status=disputed")
+        .await;
+    let items = queue.ok(200)["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["client_id"], c);
+    assert_eq!(items[0]["comment"], "нет нашей оплаты от 02.12 на 50,00");
+    app.get(&client_accountant, "/api/v1/statement-responses")
+        .await
+        .problem(403, "forbidden");
+    let st = app.get(&buyer, &path).await;
+    let statuses: Vec<&str> = st.ok(200)["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["confirmed", "disputed"]);
+    let html = app.get(&buyer, &doc_path).await;
+    assert!(html.body.as_str().unwrap().contains("Оспорен клиентом"));
 }

@@ -1,3 +1,4 @@
+DROP TABLE statement_responses;
 DROP INDEX ledger_entries_payment_idx;
 ALTER TABLE ledger_entries DROP CONSTRAINT ledger_entries_kind_check;
 ALTER TABLE ledger_entries ADD CONSTRAINT ledger_entries_kind_check

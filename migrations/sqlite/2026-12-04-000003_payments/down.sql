@@ -1,3 +1,4 @@
+DROP TABLE statement_responses;
 DROP INDEX ledger_entries_payment_idx;
 ALTER TABLE ledger_entries DROP COLUMN payment_id;
 DROP INDEX orders_waiting_idx;

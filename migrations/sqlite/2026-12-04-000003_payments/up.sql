@@ -85,3 +85,20 @@ CREATE INDEX ledger_entries_payment_idx ON ledger_entries (payment_id);
 CREATE INDEX invoices_open_idx ON invoices (client_id, status, due_date);
 -- Orders waiting for money, oldest first, per client (release on payment).
 CREATE INDEX orders_waiting_idx ON orders (client_id, status, created_at);
+
+-- A client's answer to a reconciliation statement (акт сверки) of a period: confirmed, or
+-- disputed with a comment for staff. The closing balance it answered is kept with it.
+CREATE TABLE statement_responses (
+    id TEXT PRIMARY KEY,
+    client_id TEXT NOT NULL REFERENCES clients (id),
+    period_from DATE NOT NULL,
+    period_to DATE NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('confirmed', 'disputed')),
+    comment TEXT,
+    closing_balance_minor BIGINT NOT NULL,
+    actor_kind TEXT NOT NULL,
+    actor_id TEXT,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX statement_responses_client_idx ON statement_responses (client_id, period_from, period_to);
+CREATE INDEX statement_responses_status_idx ON statement_responses (status, id);
