@@ -18,6 +18,18 @@ pub fn record_all(
     actor: &Principal,
     changes: &[Change<'_>],
 ) -> Result<(), ApiError> {
+    // Multi-row inserts of at most 1,000 rows keep within every backend's bind limit.
+    for chunk in changes.chunks(1000) {
+        record_chunk(conn, actor, chunk)?;
+    }
+    Ok(())
+}
+
+fn record_chunk(
+    conn: &mut DbConn,
+    actor: &Principal,
+    changes: &[Change<'_>],
+) -> Result<(), ApiError> {
     if changes.is_empty() {
         return Ok(());
     }

@@ -58,6 +58,39 @@ pub fn post(
     Ok(store::post_entry(conn, draft, floor)?)
 }
 
+/// Appends many entries that no floor guards (payments received), in order per client, inside
+/// the caller's transaction: one round trip for all balances on PostgreSQL.
+pub fn post_all(
+    conn: &mut DbConn,
+    actor: &Principal,
+    postings: &[Posting<'_>],
+) -> Result<Vec<EntryRow>, ApiError> {
+    let now = db::now();
+    let mut rows: Vec<EntryRow> = postings
+        .iter()
+        .map(|p| EntryRow {
+            id: db::new_id(),
+            client_id: p.client_id.to_string(),
+            seq: 0,
+            kind: p.kind.as_str().to_string(),
+            amount_minor: p.amount,
+            balance_after_minor: 0,
+            order_id: p.order_id.map(str::to_string),
+            invoice_id: p.invoice_id.map(str::to_string),
+            reason: p.reason.map(str::to_string),
+            actor_kind: actor.kind.as_str().to_string(),
+            actor_id: actor.id.clone(),
+            created_at: now,
+            payment_id: p.payment_id.map(str::to_string),
+        })
+        .collect();
+    if postings.iter().any(|p| p.floor != Floor::None) {
+        return Err(ApiError::internal("post_all takes unguarded postings only"));
+    }
+    store::post_entries(conn, &mut rows)?;
+    Ok(rows)
+}
+
 pub fn entry_view(r: EntryRow) -> LedgerEntryView {
     LedgerEntryView {
         kind: EntryKind::parse(&r.kind).unwrap_or(EntryKind::Adjustment),

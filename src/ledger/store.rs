@@ -122,6 +122,80 @@ pub fn post_entry(
     }))
 }
 
+/// Posts many unguarded entries at once (their `seq` and `balance_after_minor` are filled in
+/// here), in slice order per client. On PostgreSQL: the clients' rows locked in id order, every
+/// balance moved in one statement, the entries inserted in multi-row statements. SQLite (one
+/// writer) posts them one by one.
+pub fn post_entries(conn: &mut DbConn, entries: &mut [EntryRow]) -> QueryResult<()> {
+    use diesel::sql_types::{Array, BigInt, Text};
+    let pg = match conn {
+        DbConn::Pg(pg) => pg,
+        DbConn::Sqlite(_) => {
+            for e in entries.iter_mut() {
+                *e = post_entry(conn, e.clone(), None)?.ok_or(diesel::result::Error::NotFound)?;
+            }
+            return Ok(());
+        }
+    };
+    let mut per_client: std::collections::BTreeMap<&str, (i64, i64)> = Default::default();
+    for e in entries.iter() {
+        let t = per_client.entry(e.client_id.as_str()).or_default();
+        t.0 += e.amount_minor;
+        t.1 += 1;
+    }
+    let ids: Vec<&str> = per_client.keys().copied().collect();
+    let sums: Vec<i64> = per_client.values().map(|t| t.0).collect();
+    let counts: Vec<i64> = per_client.values().map(|t| t.1).collect();
+    diesel::sql_query("SELECT id FROM clients WHERE id = ANY($1) ORDER BY id FOR UPDATE")
+        .bind::<Array<Text>, _>(&ids)
+        .execute(pg)?;
+    #[derive(QueryableByName)]
+    struct Moved {
+        #[diesel(sql_type = Text)]
+        id: String,
+        #[diesel(sql_type = BigInt)]
+        balance_minor: i64,
+        #[diesel(sql_type = BigInt)]
+        ledger_seq: i64,
+    }
+    let moved: Vec<Moved> = diesel::sql_query(
+        "UPDATE clients SET balance_minor = clients.balance_minor + v.s, \
+           ledger_seq = clients.ledger_seq + v.n \
+         FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS v(id, s, n) \
+         WHERE clients.id = v.id RETURNING clients.id, clients.balance_minor, clients.ledger_seq",
+    )
+    .bind::<Array<Text>, _>(&ids)
+    .bind::<Array<BigInt>, _>(&sums)
+    .bind::<Array<BigInt>, _>(&counts)
+    .load(pg)?;
+    if moved.len() != ids.len() {
+        return Err(diesel::result::Error::NotFound);
+    }
+    // Each client's balance and number before this batch, then forward through its entries.
+    let mut running: std::collections::HashMap<String, (i64, i64)> = moved
+        .into_iter()
+        .map(|m| {
+            let (sum, n) = per_client[m.id.as_str()];
+            (m.id, (m.balance_minor - sum, m.ledger_seq - n))
+        })
+        .collect();
+    for e in entries.iter_mut() {
+        let r = running
+            .get_mut(&e.client_id)
+            .ok_or(diesel::result::Error::NotFound)?;
+        r.0 += e.amount_minor;
+        r.1 += 1;
+        e.balance_after_minor = r.0;
+        e.seq = r.1;
+    }
+    for chunk in entries.chunks(500) {
+        diesel::insert_into(ledger_entries::table)
+            .values(chunk)
+            .execute(pg)?;
+    }
+    Ok(())
+}
+
 pub fn insert(conn: &mut DbConn, row: &EntryRow) -> QueryResult<()> {
     diesel::insert_into(ledger_entries::table)
         .values(row)

@@ -144,22 +144,9 @@ struct Arrival {
     document_date: Option<chrono::NaiveDate>,
 }
 
-/// What storing a payment did.
-struct Received {
-    payment: PaymentRow,
-    released: Vec<String>,
-}
-
-/// Stores a payment and, when a client has the payer's INN, credits it (see `credit`).
-/// `None` when a payment with this bank reference exists already (nothing written).
-fn receive(
-    conn: &mut DbConn,
-    actor: &Principal,
-    a: Arrival,
-    client_id: Option<String>,
-) -> Result<Option<Received>, ApiError> {
-    let now = db::now();
-    let mut payment = PaymentRow {
+/// A new payment's row: matched by INN to `client` when there is one.
+fn payment_row(a: Arrival, client: Option<&str>, now: chrono::NaiveDateTime) -> PaymentRow {
+    PaymentRow {
         id: db::new_id(),
         bank_reference: a.bank_reference,
         source: a.source.to_string(),
@@ -172,14 +159,105 @@ fn receive(
         purpose: a.purpose,
         document_number: a.document_number,
         document_date: a.document_date,
-        status: PaymentStatus::Unmatched.as_str().to_string(),
-        client_id: None,
+        status: match client {
+            Some(_) => PaymentStatus::Matched,
+            None => PaymentStatus::Unmatched,
+        }
+        .as_str()
+        .to_string(),
+        client_id: client.map(str::to_string),
         allocated_minor: 0,
         refunded_minor: 0,
-        matched_by: None,
+        matched_by: client.map(|_| "inn".to_string()),
         created_at: now,
-        matched_at: None,
-    };
+        matched_at: client.map(|_| now),
+    }
+}
+
+/// `receive` for the new payments of a statement (rows from `payment_row`, references known to
+/// be new): stored in multi-row inserts, credited in client-id order (concurrent imports lock
+/// client rows in one order), then each client's waiting orders released and its bills paid
+/// once for all its payments. Returns the released order ids.
+fn receive_all(
+    conn: &mut DbConn,
+    actor: &Principal,
+    rows: &[PaymentRow],
+) -> Result<Vec<String>, ApiError> {
+    store::insert_all(conn, rows)?;
+    let mut matched: Vec<&PaymentRow> = rows.iter().filter(|p| p.client_id.is_some()).collect();
+    matched.sort_by(|a, b| a.client_id.cmp(&b.client_id));
+    let postings: Vec<Posting<'_>> = matched
+        .iter()
+        .map(|p| Posting {
+            client_id: p.client_id.as_deref().unwrap_or_default(),
+            kind: EntryKind::Payment,
+            amount: p.amount_minor,
+            floor: Floor::None,
+            order_id: None,
+            invoice_id: None,
+            payment_id: Some(&p.id),
+            reason: None,
+        })
+        .collect();
+    ledger::post_all(conn, actor, &postings)?;
+    let mut changes: Vec<Change<'_>> = matched
+        .iter()
+        .map(|p| Change {
+            action: "payment.matched",
+            entity_type: "payment",
+            entity_id: &p.id,
+            client_id: p.client_id.as_deref(),
+            details: json!({"by": "inn", "reason": null}),
+        })
+        .collect();
+    let mut clients: Vec<&str> = matched
+        .iter()
+        .filter_map(|p| p.client_id.as_deref())
+        .collect();
+    clients.dedup();
+    let waiting = store::clients_with_waiting_orders(conn, &clients)?;
+    let open = store::clients_with_open_bills(conn, &clients)?;
+    let mut released = Vec::new();
+    for client in clients {
+        let freed = if waiting.contains(client) {
+            orders::service::release_waiting(conn, actor, client)?
+        } else {
+            Vec::new()
+        };
+        if !freed.is_empty() || open.contains(client) {
+            settle(conn, actor, client)?;
+        }
+        released.extend(freed);
+    }
+    changes.extend(rows.iter().map(|p| Change {
+        action: "payment.received",
+        entity_type: "payment",
+        entity_id: &p.id,
+        client_id: p.client_id.as_deref(),
+        details: received_details(p),
+    }));
+    record_all(conn, actor, &changes)?;
+    Ok(released)
+}
+
+fn received_details(p: &PaymentRow) -> serde_json::Value {
+    json!({
+        "amount": Money::from_minor(p.amount_minor),
+        "payer_inn": p.payer_inn,
+        "bank_reference": p.bank_reference,
+        "source": p.source,
+    })
+}
+
+/// Stores a payment and, when a client has the payer's INN, credits it (see `credit`).
+/// `None` when a payment with this bank reference exists already (nothing written).
+fn receive(
+    conn: &mut DbConn,
+    actor: &Principal,
+    a: Arrival,
+    client_id: Option<String>,
+) -> Result<Option<PaymentRow>, ApiError> {
+    let mut payment = payment_row(a, None, db::now());
     if !store::insert_new(conn, &payment)? {
         return Ok(None);
     }
@@ -191,24 +269,18 @@ fn receive(
             entity_type: "payment",
             entity_id: &payment.id,
             client_id: client_id.as_deref(),
-            details: json!({
-                "amount": Money::from_minor(payment.amount_minor),
-                "payer_inn": payment.payer_inn,
-                "bank_reference": payment.bank_reference,
-                "source": payment.source,
-            }),
+            details: received_details(&payment),
         },
     )?;
-    let released = match client_id {
-        Some(client) => credit(conn, actor, &mut payment, &client, "inn", None)?,
-        None => Vec::new(),
-    };
-    Ok(Some(Received { payment, released }))
+    if let Some(client) = client_id {
+        credit(conn, actor, &mut payment, &client, "inn", None)?;
+    }
+    Ok(Some(payment))
 }
 
 /// Matches an unmatched payment to `client_id` and puts the money to work: the ledger credit,
-/// the release of waiting orders that now fit, the allocation to open bills. Returns the
-/// released order ids; `payment` is updated in place.
+/// the release of waiting orders that now fit, the allocation to open bills; `payment` is
+/// updated in place.
 fn credit(
     conn: &mut DbConn,
     actor: &Principal,
@@ -216,7 +288,7 @@ fn credit(
     client_id: &str,
     by: &str,
     reason: Option<&str>,
-) -> Result<Vec<String>, ApiError> {
+) -> Result<(), ApiError> {
     let now = db::now();
     if !store::set_matched(conn, &payment.id, client_id, by, now)? {
         return Err(ApiError::conflict(
@@ -250,10 +322,10 @@ fn credit(
             details: json!({"by": by, "reason": reason}),
         },
     )?;
-    let released = orders::service::release_waiting(conn, actor, client_id)?;
+    orders::service::release_waiting(conn, actor, client_id)?;
     settle(conn, actor, client_id)?;
     *payment = store::find(conn, &payment.id)?.ok_or_else(|| ApiError::not_found("payment"))?;
-    Ok(released)
+    Ok(())
 }
 
 /// Allocates what the client's matched payments still hold to its open bills: each payment,
@@ -592,7 +664,7 @@ pub async fn create(
         let client = client_by_inn(conn, &arrival.payer_inn)?;
         let reference = arrival.bank_reference.clone();
         match receive(conn, &actor, arrival, client)? {
-            Some(r) => load_view(conn, r.payment),
+            Some(payment) => load_view(conn, payment),
             None => {
                 let known = store::find_by_reference(conn, &reference)?;
                 Err(ApiError::conflict(
@@ -808,64 +880,56 @@ pub async fn import(
                 client_id: None,
             })
             .collect();
-        let mut released_orders = Vec::new();
         let mut seen = std::collections::HashSet::new();
+        let now = db::now();
+        let mut fresh = Vec::new();
         for doc in incoming {
-            let duplicate =
-                known.contains(&doc.bank_reference) || !seen.insert(doc.bank_reference.clone());
-            let received = if duplicate {
-                None
-            } else {
-                let client = clients.get(&doc.payer_inn).cloned();
-                receive(
-                    conn,
-                    &actor,
-                    Arrival {
-                        bank_reference: doc.bank_reference,
-                        source: "import",
-                        import_id: Some(import_id.clone()),
-                        amount_minor: to_minor(doc.amount)?,
-                        value_date: doc.value_date,
-                        payer_inn: doc.payer_inn,
-                        payer_kpp: doc.payer_kpp,
-                        payer_name: doc.payer_name,
-                        purpose: doc.purpose,
-                        document_number: Some(doc.number),
-                        document_date: Some(doc.date),
-                    },
-                    client,
-                )?
-            };
-            match received {
-                None => {
-                    row.duplicates += 1;
-                    lines.push(ImportLine {
-                        line: doc.line,
-                        outcome: "duplicate".into(),
-                        payment_id: None,
-                        status: None,
-                        client_id: None,
-                    });
-                }
-                Some(r) => {
-                    row.imported += 1;
-                    row.total_minor += r.payment.amount_minor;
-                    if r.payment.client_id.is_some() {
-                        row.matched += 1;
-                    } else {
-                        row.unmatched += 1;
-                    }
-                    released_orders.extend(r.released);
-                    lines.push(ImportLine {
-                        line: doc.line,
-                        outcome: "imported".into(),
-                        status: PaymentStatus::parse(&r.payment.status),
-                        payment_id: Some(r.payment.id),
-                        client_id: r.payment.client_id,
-                    });
-                }
+            if known.contains(&doc.bank_reference) || !seen.insert(doc.bank_reference.clone()) {
+                row.duplicates += 1;
+                lines.push(ImportLine {
+                    line: doc.line,
+                    outcome: "duplicate".into(),
+                    payment_id: None,
+                    status: None,
+                    client_id: None,
+                });
+                continue;
             }
+            let client = clients.get(&doc.payer_inn).map(String::as_str);
+            let payment = payment_row(
+                Arrival {
+                    bank_reference: doc.bank_reference,
+                    source: "import",
+                    import_id: Some(import_id.clone()),
+                    amount_minor: to_minor(doc.amount)?,
+                    value_date: doc.value_date,
+                    payer_inn: doc.payer_inn,
+                    payer_kpp: doc.payer_kpp,
+                    payer_name: doc.payer_name,
+                    purpose: doc.purpose,
+                    document_number: Some(doc.number),
+                    document_date: Some(doc.date),
+                },
+                client,
+                now,
+            );
+            row.imported += 1;
+            row.total_minor += payment.amount_minor;
+            if client.is_some() {
+                row.matched += 1;
+            } else {
+                row.unmatched += 1;
+            }
+            lines.push(ImportLine {
+                line: doc.line,
+                outcome: "imported".into(),
+                status: PaymentStatus::parse(&payment.status),
+                payment_id: Some(payment.id.clone()),
+                client_id: payment.client_id.clone(),
+            });
+            fresh.push(payment);
         }
+        let released_orders = receive_all(conn, &actor, &fresh)?;
         lines.sort_by_key(|l| l.line);
         store::update_import_counts(conn, &row)?;
         let report = ImportReport {

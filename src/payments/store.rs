@@ -401,3 +401,56 @@ fn net_by_key(rows: Vec<(String, i64)>) -> Vec<(String, i64)> {
     net.retain(|(_, a)| *a > 0);
     net
 }
+
+/// Stores new payments (their bank references checked unknown in this transaction) in
+/// multi-row inserts.
+pub fn insert_all(conn: &mut DbConn, rows: &[PaymentRow]) -> QueryResult<()> {
+    for chunk in rows.chunks(500) {
+        crate::on_each_backend!(conn, |c| diesel::insert_into(payments::table)
+            .values(chunk)
+            .execute(c)
+            .map(|_| ()))?;
+    }
+    Ok(())
+}
+
+/// Which of `client_ids` have orders awaiting payment.
+pub fn clients_with_waiting_orders(
+    conn: &mut DbConn,
+    client_ids: &[&str],
+) -> QueryResult<std::collections::HashSet<String>> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in client_ids.chunks(500) {
+        found.extend(
+            orders::table
+                .filter(orders::client_id.eq_any(chunk))
+                .filter(orders::status.eq("awaiting_payment"))
+                .select(orders::client_id)
+                .distinct()
+                .load::<String>(conn)?,
+        );
+    }
+    Ok(found)
+}
+
+/// Which of `client_ids` have bills that can take money (see `open_bills`).
+pub fn clients_with_open_bills(
+    conn: &mut DbConn,
+    client_ids: &[&str],
+) -> QueryResult<std::collections::HashSet<String>> {
+    let mut found = std::collections::HashSet::new();
+    for chunk in client_ids.chunks(500) {
+        found.extend(
+            invoices::table
+                .inner_join(orders::table)
+                .filter(invoices::client_id.eq_any(chunk))
+                .filter(invoices::status.eq("issued"))
+                .filter(orders::status.ne_all(["awaiting_payment", "cancelled", "expired"]))
+                .filter(invoices::paid_minor.lt(invoices::total_minor))
+                .select(invoices::client_id)
+                .distinct()
+                .load::<String>(conn)?,
+        );
+    }
+    Ok(found)
+}
