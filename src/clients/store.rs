@@ -61,6 +61,21 @@ pub fn find(conn: &mut DbConn, id: &str) -> QueryResult<Option<ClientRow>> {
         .optional()
 }
 
+/// The clients of `ids` (those that exist), in id order.
+pub fn find_many(conn: &mut DbConn, ids: &[&str]) -> QueryResult<Vec<ClientRow>> {
+    let mut rows: Vec<ClientRow> = Vec::new();
+    for chunk in ids.chunks(500) {
+        rows.extend(
+            clients::table
+                .filter(clients::id.eq_any(chunk))
+                .select(ClientRow::as_select())
+                .load(conn)?,
+        );
+    }
+    rows.sort_by(|a, b| a.id.cmp(&b.id));
+    Ok(rows)
+}
+
 pub fn exists(conn: &mut DbConn, id: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(clients::table.find(id))).get_result(conn)
 }

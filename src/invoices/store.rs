@@ -140,10 +140,16 @@ pub fn find_by_order(conn: &mut DbConn, order_id: &str) -> QueryResult<Option<In
 }
 
 pub fn find_by_orders(conn: &mut DbConn, order_ids: &[String]) -> QueryResult<Vec<InvoiceRow>> {
-    invoices::table
-        .filter(invoices::order_id.eq_any(order_ids))
-        .select(InvoiceRow::as_select())
-        .load(conn)
+    let mut rows = Vec::new();
+    for chunk in order_ids.chunks(500) {
+        rows.extend(
+            invoices::table
+                .filter(invoices::order_id.eq_any(chunk))
+                .select(InvoiceRow::as_select())
+                .load(conn)?,
+        );
+    }
+    Ok(rows)
 }
 
 pub fn list(
@@ -172,6 +178,33 @@ pub fn set_due_date(conn: &mut DbConn, id: &str, due: chrono::NaiveDate) -> Quer
     diesel::update(invoices::table.find(id))
         .set(invoices::due_date.eq(due))
         .execute(conn)
+}
+
+/// `set_due_date` for many `(invoice id, due date)`: one statement on PostgreSQL.
+pub fn set_due_dates(conn: &mut DbConn, dues: &[(&str, chrono::NaiveDate)]) -> QueryResult<()> {
+    use diesel::sql_types::{Array, Date, Text};
+    match conn {
+        DbConn::Pg(pg) => {
+            for chunk in dues.chunks(1000) {
+                let ids: Vec<&str> = chunk.iter().map(|d| d.0).collect();
+                let dates: Vec<chrono::NaiveDate> = chunk.iter().map(|d| d.1).collect();
+                diesel::sql_query(
+                    "UPDATE invoices SET due_date = v.due \
+                     FROM unnest($1::text[], $2::date[]) AS v(id, due) WHERE invoices.id = v.id",
+                )
+                .bind::<Array<Text>, _>(&ids)
+                .bind::<Array<Date>, _>(&dates)
+                .execute(pg)?;
+            }
+            Ok(())
+        }
+        DbConn::Sqlite(_) => {
+            for &(id, due) in dues {
+                set_due_date(conn, id, due)?;
+            }
+            Ok(())
+        }
+    }
 }
 
 pub fn void(conn: &mut DbConn, id: &str, at: chrono::NaiveDateTime) -> QueryResult<usize> {

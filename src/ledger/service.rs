@@ -58,8 +58,9 @@ pub fn post(
     Ok(store::post_entry(conn, draft, floor)?)
 }
 
-/// Appends many entries that no floor guards (payments received), in order per client, inside
-/// the caller's transaction: one round trip for all balances on PostgreSQL.
+/// Appends many entries that no floor guards (payments received, or debits the caller checked
+/// against balances its transaction holds), in order per client, inside the caller's
+/// transaction: one round trip for all balances on PostgreSQL.
 pub fn post_all(
     conn: &mut DbConn,
     actor: &Principal,

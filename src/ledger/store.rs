@@ -129,8 +129,8 @@ pub fn post_entry(
 pub fn post_entries(conn: &mut DbConn, entries: &mut [EntryRow]) -> QueryResult<()> {
     use diesel::sql_types::{Array, BigInt, Text};
     let pg = match conn {
-        DbConn::Pg(pg) => pg,
-        DbConn::Sqlite(_) => {
+        DbConn::Pg(pg) if entries.len() > 1 => pg,
+        _ => {
             for e in entries.iter_mut() {
                 *e = post_entry(conn, e.clone(), None)?.ok_or(diesel::result::Error::NotFound)?;
             }

@@ -369,64 +369,114 @@ pub fn release_waiting(
     actor: &Principal,
     client_id: &str,
 ) -> Result<Vec<String>, ApiError> {
-    let client =
-        clients::store::find(conn, client_id)?.ok_or_else(|| ApiError::not_found("client"))?;
-    let (floor, lowest) = match clients::model::ClientStatus::parse(&client.status) {
-        Some(clients::model::ClientStatus::Active) => {
-            (Floor::CreditLimit, -client.credit_limit_minor)
-        }
-        Some(clients::model::ClientStatus::OnHold) => (Floor::Zero, 0),
-        _ => return Ok(Vec::new()),
-    };
-    let now = db::now();
-    let mut balance = client.balance_minor;
-    let mut released = Vec::new();
-    for order in store::waiting_of(conn, client_id)? {
-        if balance - order.total_minor < lowest {
+    release_waiting_all(conn, actor, &[client_id])
+}
+
+/// `release_waiting` for many clients (ids sorted, their rows held by the caller's
+/// transaction) in a fixed number of statements: the clients and their waiting orders read
+/// at once, the fit decided on the held balances, then the orders, release entries, due dates
+/// and audit rows written in bulk.
+pub fn release_waiting_all(
+    conn: &mut DbConn,
+    actor: &Principal,
+    client_ids: &[&str],
+) -> Result<Vec<String>, ApiError> {
+    let waiting = store::waiting_of_all(conn, client_ids)?;
+    if waiting.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut with_orders: Vec<&str> = waiting.iter().map(|o| o.client_id.as_str()).collect();
+    with_orders.dedup();
+    let clients: std::collections::HashMap<String, clients::store::ClientRow> =
+        clients::store::find_many(conn, &with_orders)?
+            .into_iter()
+            .map(|c| (c.id.clone(), c))
+            .collect();
+    // The decision per client, on its held balance: oldest first, each that fits goes.
+    let mut balances: std::collections::HashMap<&str, i64> = std::collections::HashMap::new();
+    let mut chosen: Vec<(&OrderRow, Option<String>)> = Vec::new();
+    for order in &waiting {
+        let Some(client) = clients.get(&order.client_id) else {
+            continue;
+        };
+        let lowest = match clients::model::ClientStatus::parse(&client.status) {
+            Some(clients::model::ClientStatus::Active) => -client.credit_limit_minor,
+            Some(clients::model::ClientStatus::OnHold) => 0,
+            _ => continue,
+        };
+        let balance = balances
+            .entry(client.id.as_str())
+            .or_insert(client.balance_minor);
+        if *balance - order.total_minor < lowest {
             continue;
         }
+        *balance -= order.total_minor;
         let code = (order.fulfilment == Fulfilment::Pickup.as_str()).then(pickup_code);
-        if !store::release(conn, &order.id, now, code)? {
-            continue; // cancelled or expired meanwhile
-        }
-        let invoice = invoices::store::find_by_order(conn, &order.id)?;
-        if order.total_minor > 0 {
-            ledger::post(
-                conn,
-                actor,
-                Posting {
-                    client_id,
-                    kind: EntryKind::Release,
-                    amount: -order.total_minor,
-                    floor,
-                    order_id: Some(&order.id),
-                    invoice_id: invoice.as_ref().map(|i| i.id.as_str()),
-                    payment_id: None,
-                    reason: None,
-                },
-            )?
-            .ok_or_else(|| ApiError::internal("the client's balance moved during a release"))?;
-        }
-        balance -= order.total_minor;
-        if let Some(inv) = &invoice {
-            let due = now.date() + chrono::Duration::days(client.payment_terms_days as i64);
-            invoices::store::set_due_date(conn, &inv.id, due)?;
-        }
-        record(
-            conn,
-            actor,
-            Change {
-                action: "order.released",
-                entity_type: "order",
-                entity_id: &order.id,
-                client_id: Some(client_id),
-                details: json!({"from": order.status, "total": Money::from_minor(order.total_minor),
-                    "on": "payment"}),
-            },
-        )?;
-        released.push(order.id);
+        chosen.push((order, code));
     }
-    Ok(released)
+    if chosen.is_empty() {
+        return Ok(Vec::new());
+    }
+    let now = db::now();
+    let pairs: Vec<(&str, Option<&str>)> = chosen
+        .iter()
+        .map(|(o, code)| (o.id.as_str(), code.as_deref()))
+        .collect();
+    // An order cancelled or expired meanwhile is skipped; that only leaves more balance.
+    let released: std::collections::HashSet<String> =
+        store::release_all(conn, &pairs, now)?.into_iter().collect();
+    let chosen: Vec<&OrderRow> = chosen
+        .into_iter()
+        .map(|(o, _)| o)
+        .filter(|o| released.contains(&o.id))
+        .collect();
+    let ids: Vec<String> = chosen.iter().map(|o| o.id.clone()).collect();
+    let invoices: std::collections::HashMap<String, invoices::store::InvoiceRow> =
+        invoices::store::find_by_orders(conn, &ids)?
+            .into_iter()
+            .map(|i| (i.order_id.clone(), i))
+            .collect();
+    // The floors were checked above on the held balances: the entries post unguarded.
+    let postings: Vec<Posting<'_>> = chosen
+        .iter()
+        .filter(|o| o.total_minor > 0)
+        .map(|o| Posting {
+            client_id: &o.client_id,
+            kind: EntryKind::Release,
+            amount: -o.total_minor,
+            floor: Floor::None,
+            order_id: Some(&o.id),
+            invoice_id: invoices.get(&o.id).map(|i| i.id.as_str()),
+            payment_id: None,
+            reason: None,
+        })
+        .collect();
+    ledger::post_all(conn, actor, &postings)?;
+    let dues: Vec<(&str, chrono::NaiveDate)> = chosen
+        .iter()
+        .filter_map(|o| {
+            let inv = invoices.get(&o.id)?;
+            let terms = clients.get(&o.client_id)?.payment_terms_days;
+            Some((
+                inv.id.as_str(),
+                now.date() + chrono::Duration::days(terms as i64),
+            ))
+        })
+        .collect();
+    invoices::store::set_due_dates(conn, &dues)?;
+    let changes: Vec<Change<'_>> = chosen
+        .iter()
+        .map(|o| Change {
+            action: "order.released",
+            entity_type: "order",
+            entity_id: &o.id,
+            client_id: Some(&o.client_id),
+            details: json!({"from": o.status, "total": Money::from_minor(o.total_minor),
+                "on": "payment"}),
+        })
+        .collect();
+    record_all(conn, actor, &changes)?;
+    Ok(ids)
 }
 
 pub async fn get(state: &AppState, actor: Principal, id: String) -> Result<OrderView, ApiError> {

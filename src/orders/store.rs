@@ -119,6 +119,71 @@ pub fn waiting_of(conn: &mut DbConn, client_id: &str) -> QueryResult<Vec<OrderRo
         .load(conn)
 }
 
+/// The orders awaiting payment of `client_ids`, per client oldest first (sorted by client id,
+/// created at, id).
+pub fn waiting_of_all(conn: &mut DbConn, client_ids: &[&str]) -> QueryResult<Vec<OrderRow>> {
+    let mut rows: Vec<OrderRow> = Vec::new();
+    for chunk in client_ids.chunks(500) {
+        rows.extend(
+            orders::table
+                .filter(orders::client_id.eq_any(chunk))
+                .filter(orders::status.eq("awaiting_payment"))
+                .select(OrderRow::as_select())
+                .load(conn)?,
+        );
+    }
+    rows.sort_by(|a, b| {
+        (&a.client_id, a.created_at, &a.id).cmp(&(&b.client_id, b.created_at, &b.id))
+    });
+    Ok(rows)
+}
+
+/// `release` for many `(order id, pickup code)` at once; returns the ids actually released
+/// (the others were moved by another request first). One statement on PostgreSQL.
+pub fn release_all(
+    conn: &mut DbConn,
+    releases: &[(&str, Option<&str>)],
+    at: chrono::NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    use diesel::sql_types::{Array, Nullable, Text, Timestamp};
+    match conn {
+        DbConn::Pg(pg) => {
+            #[derive(QueryableByName)]
+            struct Released {
+                #[diesel(sql_type = Text)]
+                id: String,
+            }
+            let mut done = Vec::new();
+            for chunk in releases.chunks(1000) {
+                let ids: Vec<&str> = chunk.iter().map(|r| r.0).collect();
+                let codes: Vec<Option<&str>> = chunk.iter().map(|r| r.1).collect();
+                let rows: Vec<Released> = diesel::sql_query(
+                    "UPDATE orders SET status = 'released', updated_at = $3, released_at = $3, \
+                       pickup_code = v.code \
+                     FROM unnest($1::text[], $2::text[]) AS v(id, code) \
+                     WHERE orders.id = v.id AND orders.status = 'awaiting_payment' \
+                     RETURNING orders.id",
+                )
+                .bind::<Array<Text>, _>(&ids)
+                .bind::<Array<Nullable<Text>>, _>(&codes)
+                .bind::<Timestamp, _>(at)
+                .load(pg)?;
+                done.extend(rows.into_iter().map(|r| r.id));
+            }
+            Ok(done)
+        }
+        DbConn::Sqlite(_) => {
+            let mut done = Vec::new();
+            for &(id, code) in releases {
+                if release(conn, id, at, code.map(str::to_string))? {
+                    done.push(id.to_string());
+                }
+            }
+            Ok(done)
+        }
+    }
+}
+
 /// `awaiting_payment` → `released` with its pickup code; false when another request moved it
 /// first.
 pub fn release(

@@ -215,20 +215,8 @@ fn receive_all(
         .filter_map(|p| p.client_id.as_deref())
         .collect();
     clients.dedup();
-    let waiting = store::clients_with_waiting_orders(conn, &clients)?;
-    let open = store::clients_with_open_bills(conn, &clients)?;
-    let mut released = Vec::new();
-    for client in clients {
-        let freed = if waiting.contains(client) {
-            orders::service::release_waiting(conn, actor, client)?
-        } else {
-            Vec::new()
-        };
-        if !freed.is_empty() || open.contains(client) {
-            settle(conn, actor, client)?;
-        }
-        released.extend(freed);
-    }
+    let released = orders::service::release_waiting_all(conn, actor, &clients)?;
+    settle_all(conn, actor, &clients)?;
     changes.extend(rows.iter().map(|p| Change {
         action: "payment.received",
         entity_type: "payment",
@@ -332,18 +320,17 @@ fn credit(
 /// oldest value date first, pays the bills its purpose names, then the oldest due. Call inside
 /// a transaction that holds the client row (after a ledger entry of this client).
 pub fn settle(conn: &mut DbConn, actor: &Principal, client_id: &str) -> Result<(), ApiError> {
-    let payments = store::with_remainder(conn, client_id)?;
-    if payments.is_empty() {
-        return Ok(());
-    }
-    let mut bills = store::open_bills(conn, client_id, &[])?;
-    if bills.is_empty() {
-        return Ok(());
-    }
-    let now = db::now();
-    let mut rows: Vec<AllocationRow> = Vec::new();
-    let mut changes: Vec<(String, serde_json::Value)> = Vec::new();
-    for p in payments {
+    settle_all(conn, actor, &[client_id])
+}
+
+/// One allocation of a settle plan: payment index, bill index, amount.
+type Planned = (usize, usize, i64);
+
+/// The allocations of one client's payments (oldest value date first) to its open bills
+/// (oldest due first): each payment pays the bills its purpose names, in the order named, then
+/// the oldest due; `bills` are moved to what they will have paid.
+fn plan(payments: &[PaymentRow], bills: &mut [store::OpenBill], out: &mut Vec<Planned>) {
+    for (pi, p) in payments.iter().enumerate() {
         let mut left = p.amount_minor - p.allocated_minor - p.refunded_minor;
         let named = invoice_numbers_in(&p.purpose);
         let mut order: Vec<usize> = (0..bills.len()).collect();
@@ -353,7 +340,6 @@ pub fn settle(conn: &mut DbConn, actor: &Principal, client_id: &str) -> Result<(
                 .position(|n| *n == bills[i].number)
                 .unwrap_or(usize::MAX)
         });
-        let mut paid = Vec::new();
         for i in order {
             if left == 0 {
                 break;
@@ -363,43 +349,120 @@ pub fn settle(conn: &mut DbConn, actor: &Principal, client_id: &str) -> Result<(
             if amount == 0 {
                 continue;
             }
-            if !store::pay_bill(conn, bill, amount)? {
-                return Err(ApiError::conflict(
-                    "concurrent_update",
-                    "a bill of this client changed meanwhile; retry",
-                ));
-            }
             bill.paid_minor += amount;
             left -= amount;
-            rows.push(AllocationRow {
-                id: db::new_id(),
-                payment_id: p.id.clone(),
-                invoice_id: bill.id.clone(),
-                amount_minor: amount,
-                created_at: now,
-            });
-            paid.push(json!({"invoice": bill.number, "amount": Money::from_minor(amount)}));
-        }
-        let total: i64 = p.amount_minor - p.allocated_minor - p.refunded_minor - left;
-        if total > 0 {
-            if !store::add_allocated(conn, &p.id, total)? {
-                return Err(ApiError::internal("allocation exceeds the payment"));
-            }
-            changes.push((p.id.clone(), json!({ "allocations": paid })));
+            out.push((pi, i, amount));
         }
         if bills.iter().all(|b| b.paid_minor == b.total_minor) {
             break;
         }
     }
-    store::insert_allocations(conn, &rows)?;
-    let changes: Vec<Change<'_>> = changes
+}
+
+/// `settle` for many clients (their rows held by the caller's transaction) in a fixed number
+/// of statements: payments with money left and open bills read at once, the plan made per
+/// client, then bills, payments, allocation rows and audit rows written in bulk.
+pub fn settle_all(
+    conn: &mut DbConn,
+    actor: &Principal,
+    client_ids: &[&str],
+) -> Result<(), ApiError> {
+    let payments = store::with_remainder_of(conn, client_ids)?;
+    if payments.is_empty() {
+        return Ok(());
+    }
+    let mut with_money: Vec<&str> = payments
         .iter()
-        .map(|(id, details)| Change {
+        .filter_map(|p| p.client_id.as_deref())
+        .collect();
+    with_money.dedup();
+    let mut bills = store::open_bills_of(conn, &with_money)?;
+    if bills.is_empty() {
+        return Ok(());
+    }
+    let before: Vec<i64> = bills.iter().map(|b| b.paid_minor).collect();
+    // Both lists are sorted by client: plan each client's slice of payments against its bills.
+    let mut planned: Vec<Planned> = Vec::new();
+    let (mut pi, mut bi) = (0, 0);
+    while pi < payments.len() && bi < bills.len() {
+        let (pc, bc) = (
+            payments[pi].client_id.as_deref().unwrap_or_default(),
+            bills[bi].client_id.as_str(),
+        );
+        if pc < bc {
+            pi += 1;
+            continue;
+        }
+        if bc < pc {
+            bi += 1;
+            continue;
+        }
+        let pe = pi
+            + payments[pi..]
+                .iter()
+                .take_while(|p| p.client_id.as_deref() == Some(pc))
+                .count();
+        let be = bi + bills[bi..].iter().take_while(|b| b.client_id == bc).count();
+        let start = planned.len();
+        plan(&payments[pi..pe], &mut bills[bi..be], &mut planned);
+        for a in &mut planned[start..] {
+            a.0 += pi;
+            a.1 += bi;
+        }
+        pi = pe;
+        bi = be;
+    }
+    if planned.is_empty() {
+        return Ok(());
+    }
+    let moves: Vec<(&str, i64, i64, i64)> = bills
+        .iter()
+        .zip(&before)
+        .filter(|(b, was)| b.paid_minor != **was)
+        .map(|(b, was)| (b.id.as_str(), *was, b.paid_minor, b.total_minor))
+        .collect();
+    if store::pay_bills(conn, &moves)? != moves.len() {
+        return Err(ApiError::conflict(
+            "concurrent_update",
+            "a bill of this client changed meanwhile; retry",
+        ));
+    }
+    let now = db::now();
+    let mut per_payment: Vec<(usize, i64, Vec<serde_json::Value>)> = Vec::new();
+    let mut rows: Vec<AllocationRow> = Vec::with_capacity(planned.len());
+    for &(p, b, amount) in &planned {
+        rows.push(AllocationRow {
+            id: db::new_id(),
+            payment_id: payments[p].id.clone(),
+            invoice_id: bills[b].id.clone(),
+            amount_minor: amount,
+            created_at: now,
+        });
+        let entry = json!({"invoice": bills[b].number, "amount": Money::from_minor(amount)});
+        match per_payment.last_mut() {
+            Some((last, total, paid)) if *last == p => {
+                *total += amount;
+                paid.push(entry);
+            }
+            _ => per_payment.push((p, amount, vec![entry])),
+        }
+    }
+    let allocated: Vec<(&str, i64)> = per_payment
+        .iter()
+        .map(|(p, total, _)| (payments[*p].id.as_str(), *total))
+        .collect();
+    if store::add_allocated_all(conn, &allocated)? != allocated.len() {
+        return Err(ApiError::internal("allocation exceeds the payment"));
+    }
+    store::insert_allocations(conn, &rows)?;
+    let changes: Vec<Change<'_>> = per_payment
+        .into_iter()
+        .map(|(p, _, paid)| Change {
             action: "payment.allocated",
             entity_type: "payment",
-            entity_id: id,
-            client_id: Some(client_id),
-            details: details.clone(),
+            entity_id: &payments[p].id,
+            client_id: payments[p].client_id.as_deref(),
+            details: json!({ "allocations": paid }),
         })
         .collect();
     record_all(conn, actor, &changes)

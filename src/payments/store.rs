@@ -61,7 +61,9 @@ pub struct ImportRow {
 #[derive(Debug, Clone)]
 pub struct OpenBill {
     pub id: String,
+    pub client_id: String,
     pub number: String,
+    pub due_date: chrono::NaiveDate,
     pub total_minor: i64,
     pub paid_minor: i64,
 }
@@ -93,14 +95,37 @@ pub fn find_by_reference(conn: &mut DbConn, reference: &str) -> QueryResult<Opti
 
 /// Which of `references` are known already.
 pub fn known_references(conn: &mut DbConn, references: &[&str]) -> QueryResult<Vec<String>> {
+    use diesel::sql_types::{Array, Text};
     let mut known = Vec::new();
-    for chunk in references.chunks(500) {
-        known.extend(
-            payments::table
-                .filter(payments::bank_reference.eq_any(chunk))
-                .select(payments::bank_reference)
-                .load::<String>(conn)?,
-        );
+    match conn {
+        // A join on the unnested list probes the unique index whatever the planner believes of
+        // a table that has just grown (`= ANY($1)` on a stale generic plan scans it per chunk).
+        DbConn::Pg(pg) => {
+            #[derive(QueryableByName)]
+            struct Known {
+                #[diesel(sql_type = Text)]
+                bank_reference: String,
+            }
+            for chunk in references.chunks(10_000) {
+                let rows: Vec<Known> = diesel::sql_query(
+                    "SELECT p.bank_reference FROM unnest($1::text[]) AS r(reference) \
+                     JOIN payments p ON p.bank_reference = r.reference",
+                )
+                .bind::<Array<Text>, _>(chunk)
+                .load(pg)?;
+                known.extend(rows.into_iter().map(|r| r.bank_reference));
+            }
+        }
+        DbConn::Sqlite(c) => {
+            for chunk in references.chunks(500) {
+                known.extend(
+                    payments::table
+                        .filter(payments::bank_reference.eq_any(chunk))
+                        .select(payments::bank_reference)
+                        .load::<String>(c)?,
+                );
+            }
+        }
     }
     Ok(known)
 }
@@ -184,75 +209,111 @@ pub fn set_matched(
     Ok(n == 1)
 }
 
-/// The client's matched payments with money left to allocate, oldest value date first.
-pub fn with_remainder(conn: &mut DbConn, client_id: &str) -> QueryResult<Vec<PaymentRow>> {
-    payments::table
-        .filter(payments::client_id.eq(client_id))
-        .filter(payments::status.eq("matched"))
-        .filter((payments::allocated_minor + payments::refunded_minor).lt(payments::amount_minor))
-        .order((payments::value_date.asc(), payments::id.asc()))
-        .select(PaymentRow::as_select())
-        .load(conn)
+/// The matched payments of `client_ids` that still hold money, per client oldest value date
+/// first (sorted by client id, value date, id).
+pub fn with_remainder_of(conn: &mut DbConn, client_ids: &[&str]) -> QueryResult<Vec<PaymentRow>> {
+    let mut rows: Vec<PaymentRow> = Vec::new();
+    for chunk in client_ids.chunks(500) {
+        rows.extend(
+            payments::table
+                .filter(payments::client_id.eq_any(chunk))
+                .filter(payments::status.eq("matched"))
+                .filter(
+                    (payments::allocated_minor + payments::refunded_minor)
+                        .lt(payments::amount_minor),
+                )
+                .select(PaymentRow::as_select())
+                .load(conn)?,
+        );
+    }
+    rows.sort_by(|a, b| {
+        (&a.client_id, a.value_date, &a.id).cmp(&(&b.client_id, b.value_date, &b.id))
+    });
+    Ok(rows)
 }
 
-/// The client's bills that can take money, the ones named in `numbers` first (in that order),
-/// then the oldest due.
-pub fn open_bills(
-    conn: &mut DbConn,
-    client_id: &str,
-    numbers: &[String],
-) -> QueryResult<Vec<OpenBill>> {
-    let mut bills: Vec<OpenBill> = invoices::table
-        .inner_join(orders::table)
-        .filter(invoices::client_id.eq(client_id))
-        .filter(invoices::status.eq("issued"))
-        .filter(orders::status.ne_all(["awaiting_payment", "cancelled", "expired"]))
-        .filter(invoices::paid_minor.lt(invoices::total_minor))
-        .order((invoices::due_date.asc(), invoices::id.asc()))
-        .select((
-            invoices::id,
-            invoices::number,
-            invoices::total_minor,
-            invoices::paid_minor,
-        ))
-        .load::<(String, String, i64, i64)>(conn)?
-        .into_iter()
-        .map(|(id, number, total_minor, paid_minor)| OpenBill {
-            id,
-            number,
-            total_minor,
-            paid_minor,
-        })
-        .collect();
-    // A stable sort: named bills first, the rest keep their oldest-due order.
-    bills.sort_by_key(|b| {
-        numbers
-            .iter()
-            .position(|n| *n == b.number)
-            .unwrap_or(usize::MAX)
-    });
+/// The bills of `client_ids` that can take money, per client oldest due first (sorted by
+/// client id, due date, id).
+pub fn open_bills_of(conn: &mut DbConn, client_ids: &[&str]) -> QueryResult<Vec<OpenBill>> {
+    let mut bills: Vec<OpenBill> = Vec::new();
+    for chunk in client_ids.chunks(500) {
+        let rows = invoices::table
+            .inner_join(orders::table)
+            .filter(invoices::client_id.eq_any(chunk))
+            .filter(invoices::status.eq("issued"))
+            .filter(orders::status.ne_all(["awaiting_payment", "cancelled", "expired"]))
+            .filter(invoices::paid_minor.lt(invoices::total_minor))
+            .select((
+                invoices::id,
+                invoices::client_id,
+                invoices::number,
+                invoices::due_date,
+                invoices::total_minor,
+                invoices::paid_minor,
+            ))
+            .load::<(String, String, String, chrono::NaiveDate, i64, i64)>(conn)?;
+        bills.extend(rows.into_iter().map(
+            |(id, client_id, number, due_date, total_minor, paid_minor)| OpenBill {
+                id,
+                client_id,
+                number,
+                due_date,
+                total_minor,
+                paid_minor,
+            },
+        ));
+    }
+    bills.sort_by(|a, b| (&a.client_id, a.due_date, &a.id).cmp(&(&b.client_id, b.due_date, &b.id)));
     Ok(bills)
 }
 
-/// Pays `amount` more on a bill that had `bill.paid_minor` paid; false when the bill moved
-/// meanwhile (the caller reads it again). The bill is `paid` once nothing is open.
-pub fn pay_bill(conn: &mut DbConn, bill: &OpenBill, amount: i64) -> QueryResult<bool> {
-    let paid = bill.paid_minor + amount;
-    let status = if paid == bill.total_minor {
-        "paid"
-    } else {
-        "issued"
-    };
-    let n = diesel::update(
-        invoices::table
-            .find(&bill.id)
-            .filter(invoices::status.eq("issued"))
-            .filter(invoices::paid_minor.eq(bill.paid_minor))
-            .filter(invoices::total_minor.ge(paid)),
-    )
-    .set((invoices::paid_minor.eq(paid), invoices::status.eq(status)))
-    .execute(conn)?;
-    Ok(n == 1)
+/// Moves bills `(id, was, paid, total)` from the paid amount read (`was`) to `paid` (a bill paid
+/// in full, `paid` = `total`, becomes `paid`), each only if it is still issued with that amount
+/// paid; returns how many moved. One
+/// statement on PostgreSQL.
+pub fn pay_bills(conn: &mut DbConn, moves: &[(&str, i64, i64, i64)]) -> QueryResult<usize> {
+    use diesel::sql_types::{Array, BigInt, Text};
+    match conn {
+        DbConn::Pg(pg) => {
+            let mut n = 0;
+            for chunk in moves.chunks(1000) {
+                let ids: Vec<&str> = chunk.iter().map(|m| m.0).collect();
+                let was: Vec<i64> = chunk.iter().map(|m| m.1).collect();
+                let paid: Vec<i64> = chunk.iter().map(|m| m.2).collect();
+                n += diesel::sql_query(
+                    "UPDATE invoices SET paid_minor = v.paid, \
+                       status = CASE WHEN v.paid = invoices.total_minor THEN 'paid' ELSE 'issued' END \
+                     FROM unnest($1::text[], $2::bigint[], $3::bigint[]) AS v(id, was, paid) \
+                     WHERE invoices.id = v.id AND invoices.status = 'issued' \
+                       AND invoices.paid_minor = v.was AND invoices.total_minor >= v.paid",
+                )
+                .bind::<Array<Text>, _>(&ids)
+                .bind::<Array<BigInt>, _>(&was)
+                .bind::<Array<BigInt>, _>(&paid)
+                .execute(pg)?;
+            }
+            Ok(n)
+        }
+        DbConn::Sqlite(c) => {
+            let mut n = 0;
+            for &(id, was, paid, total) in moves {
+                n += diesel::update(
+                    invoices::table
+                        .find(id)
+                        .filter(invoices::status.eq("issued"))
+                        .filter(invoices::paid_minor.eq(was))
+                        .filter(invoices::total_minor.eq(total))
+                        .filter(invoices::total_minor.ge(paid)),
+                )
+                .set((
+                    invoices::paid_minor.eq(paid),
+                    invoices::status.eq(if paid == total { "paid" } else { "issued" }),
+                ))
+                .execute(c)?;
+            }
+            Ok(n)
+        }
+    }
 }
 
 /// Takes back `amount` paid on a bill (a voided bill, a corrected match): a paid bill is
@@ -275,6 +336,40 @@ pub fn unpay_bill(conn: &mut DbConn, invoice_id: &str, amount: i64) -> QueryResu
     Ok(n == 1)
 }
 
+/// `add_allocated` for many `(payment id, amount)`; returns how many moved. One statement on
+/// PostgreSQL.
+pub fn add_allocated_all(conn: &mut DbConn, moves: &[(&str, i64)]) -> QueryResult<usize> {
+    use diesel::sql_types::{Array, BigInt, Text};
+    match conn {
+        DbConn::Pg(pg) => {
+            let mut n = 0;
+            for chunk in moves.chunks(1000) {
+                let ids: Vec<&str> = chunk.iter().map(|m| m.0).collect();
+                let amounts: Vec<i64> = chunk.iter().map(|m| m.1).collect();
+                n += diesel::sql_query(
+                    "UPDATE payments SET allocated_minor = payments.allocated_minor + v.a \
+                     FROM unnest($1::text[], $2::bigint[]) AS v(id, a) \
+                     WHERE payments.id = v.id \
+                       AND payments.allocated_minor + payments.refunded_minor + v.a \
+                         <= payments.amount_minor \
+                       AND payments.allocated_minor + v.a >= 0",
+                )
+                .bind::<Array<Text>, _>(&ids)
+                .bind::<Array<BigInt>, _>(&amounts)
+                .execute(pg)?;
+            }
+            Ok(n)
+        }
+        DbConn::Sqlite(_) => {
+            let mut n = 0;
+            for &(id, amount) in moves {
+                n += add_allocated(conn, id, amount)? as usize;
+            }
+            Ok(n)
+        }
+    }
+}
+
 /// Moves a payment's allocated amount; false when it would exceed the payment.
 pub fn add_allocated(conn: &mut DbConn, payment_id: &str, amount: i64) -> QueryResult<bool> {
     let n = diesel::update(
@@ -290,13 +385,13 @@ pub fn add_allocated(conn: &mut DbConn, payment_id: &str, amount: i64) -> QueryR
 }
 
 pub fn insert_allocations(conn: &mut DbConn, rows: &[AllocationRow]) -> QueryResult<()> {
-    if rows.is_empty() {
-        return Ok(());
+    for chunk in rows.chunks(500) {
+        crate::on_each_backend!(conn, |c| diesel::insert_into(payment_allocations::table)
+            .values(chunk)
+            .execute(c)
+            .map(|_| ()))?;
     }
-    crate::on_each_backend!(conn, |c| diesel::insert_into(payment_allocations::table)
-        .values(rows)
-        .execute(c)
-        .map(|_| ()))
+    Ok(())
 }
 
 /// Net allocations per payment on a bill (payment id, amount), those still above zero.
@@ -412,45 +507,4 @@ pub fn insert_all(conn: &mut DbConn, rows: &[PaymentRow]) -> QueryResult<()> {
             .map(|_| ()))?;
     }
     Ok(())
-}
-
-/// Which of `client_ids` have orders awaiting payment.
-pub fn clients_with_waiting_orders(
-    conn: &mut DbConn,
-    client_ids: &[&str],
-) -> QueryResult<std::collections::HashSet<String>> {
-    let mut found = std::collections::HashSet::new();
-    for chunk in client_ids.chunks(500) {
-        found.extend(
-            orders::table
-                .filter(orders::client_id.eq_any(chunk))
-                .filter(orders::status.eq("awaiting_payment"))
-                .select(orders::client_id)
-                .distinct()
-                .load::<String>(conn)?,
-        );
-    }
-    Ok(found)
-}
-
-/// Which of `client_ids` have bills that can take money (see `open_bills`).
-pub fn clients_with_open_bills(
-    conn: &mut DbConn,
-    client_ids: &[&str],
-) -> QueryResult<std::collections::HashSet<String>> {
-    let mut found = std::collections::HashSet::new();
-    for chunk in client_ids.chunks(500) {
-        found.extend(
-            invoices::table
-                .inner_join(orders::table)
-                .filter(invoices::client_id.eq_any(chunk))
-                .filter(invoices::status.eq("issued"))
-                .filter(orders::status.ne_all(["awaiting_payment", "cancelled", "expired"]))
-                .filter(invoices::paid_minor.lt(invoices::total_minor))
-                .select(invoices::client_id)
-                .distinct()
-                .load::<String>(conn)?,
-        );
-    }
-    Ok(found)
 }
