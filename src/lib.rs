@@ -19,6 +19,7 @@ pub mod openapi;
 pub mod orders;
 pub mod payments;
 pub mod pricing;
+pub mod reports;
 pub mod state;
 pub mod system;
 pub mod users;
@@ -59,6 +60,7 @@ fn configure_all(
         ledger::http::routes(cfg);
         invoices::http::routes(cfg);
         payments::http::routes(cfg);
+        reports::http::routes(cfg);
         audit::http::routes(cfg);
         notify::http::routes(cfg);
     }));

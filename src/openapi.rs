@@ -27,6 +27,7 @@ use utoipa::{Modify, OpenApi};
         (name = "ledger", description = "Mutual settlements: account, ledger, adjustments"),
         (name = "invoices", description = "Payment bills"),
         (name = "payments", description = "Money in: payments, bank statement imports, matching"),
+        (name = "reports", description = "Receivables reports for staff: aging, turnover, debtors (JSON or CSV)"),
         (name = "audit", description = "Who changed what"),
         (name = "events", description = "Domain event outbox"),
         (name = "system", description = "Health, readiness, metrics"),

@@ -10,4 +10,5 @@ mod ledger;
 mod orders;
 mod payments;
 mod pricing;
+mod reports;
 mod system;
