@@ -9,7 +9,11 @@ cd "$(dirname "$0")/.."
 BACKEND=${1:-sqlite}
 PORT=18480
 command -v wrk >/dev/null || { echo "wrk is missing: apt-get install wrk"; exit 1; }
-cargo build --release --quiet
+BIN=${DIASPAR_BIN:-}
+if [ -z "$BIN" ]; then
+  cargo build --release --quiet
+  BIN=target/release/diaspar
+fi
 WORK=$(mktemp -d)
 trap 'kill $PID 2>/dev/null || true; rm -rf "$WORK"' EXIT
 if [ "$BACKEND" = postgres ]; then
@@ -19,8 +23,8 @@ else
   export DATABASE_URL="$WORK/bench.db"
 fi
 export DIASPAR_BOOTSTRAP_ADMIN_PASSWORD=bench-admin-password DIASPAR__SERVER__PORT=$PORT DIASPAR__LOG__FILTER=error
-target/release/diaspar seed-demo >/dev/null
-target/release/diaspar serve >"$WORK/server.log" 2>&1 &
+"$BIN" seed-demo >/dev/null
+"$BIN" serve >"$WORK/server.log" 2>&1 &
 PID=$!
 for _ in $(seq 1 50); do curl -sf "localhost:$PORT/ready" >/dev/null && break; sleep 0.2; done
 TOKEN=$(curl -sf -X POST "localhost:$PORT/api/v1/auth/token" -H 'content-type: application/json' \

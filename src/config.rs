@@ -26,6 +26,13 @@ pub struct ServerSettings {
     /// Take the client address from `Forwarded`/`X-Forwarded-For` (only behind a proxy that
     /// sets them).
     pub trust_forwarded_for: bool,
+    /// How long a catalog page read from the database is reused (0: never).
+    #[serde(default = "default_catalog_cache_ms")]
+    pub catalog_cache_ms: u64,
+}
+
+fn default_catalog_cache_ms() -> u64 {
+    1000
 }
 
 #[derive(Debug, Clone, Deserialize)]

@@ -129,6 +129,9 @@ impl Application {
             discounts: Arc::new(pricing::service::discount_cache(
                 std::time::Duration::from_millis(settings.auth.principal_cache_ms),
             )),
+            catalog: Arc::new(catalog::service::page_cache(
+                std::time::Duration::from_millis(settings.server.catalog_cache_ms),
+            )),
             settings: settings.clone(),
         });
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))

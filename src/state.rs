@@ -14,4 +14,6 @@ pub struct AppState {
     pub subjects: Arc<crate::auth::cache::SubjectCache>,
     /// Recently read client discounts, for price displays.
     pub discounts: Arc<crate::pricing::service::DiscountCache>,
+    /// Recently read catalog pages.
+    pub catalog: Arc<crate::catalog::service::PageCache>,
 }

@@ -16,6 +16,8 @@ use crate::state::AppState;
 use crate::validate;
 use crate::web::{Page, PageParams};
 use serde_json::json;
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
 
 /// Who may create and change products.
 pub const PRODUCT_EDITORS: &[Role] = &[Role::Admin, Role::Director, Role::Manager];
@@ -68,6 +70,22 @@ fn movement_view(r: MovementRow) -> StockMovementView {
     }
 }
 
+/// Catalog pages recently read (the rows before pricing), by filter: the hottest read of the
+/// web shop and of ERPs polling the price list. See `crate::cache` for freshness.
+pub type PageCache = crate::cache::Recent<ProductFilter, Arc<Vec<(ProductRow, StockRow)>>>;
+
+static CATALOG_GENERATION: AtomicU64 = AtomicU64::new(0);
+
+pub fn page_cache(ttl: std::time::Duration) -> PageCache {
+    PageCache::new(ttl, &CATALOG_GENERATION)
+}
+
+/// Call after a change to products or stock has committed: product writes, stock movements,
+/// and the orders that book, free or issue stock.
+pub fn catalog_changed() {
+    crate::cache::bump(&CATALOG_GENERATION);
+}
+
 /// The company whose prices a client principal sees; `None` for staff.
 fn client_of(actor: &Principal) -> Option<String> {
     if actor.is_staff() {
@@ -104,6 +122,15 @@ impl Discount {
             Discount::Cached(d) => Some(*d),
             Discount::Read(id, _) => Some(pricing::service::client_discount(c, id)?.1),
         })
+    }
+
+    /// The discount when no database read is needed for it.
+    fn known(&self) -> Option<Option<i32>> {
+        match self {
+            Discount::NoClient => Some(None),
+            Discount::Cached(d) => Some(Some(*d)),
+            Discount::Read(..) => None,
+        }
     }
 
     fn remember(self, discounts: &DiscountCache, value: Option<i32>) {
@@ -170,6 +197,7 @@ pub async fn create_product(
         })
     })
     .await
+    .inspect(|_| catalog_changed())
 }
 
 pub async fn list_products(
@@ -196,14 +224,34 @@ pub async fn list_products(
         limit,
     };
     let known = known_discount(&state.discounts, actor);
-    let (known, discount, rows) = db::run(&state.pool, move |c| {
-        let discount = known.resolve(c)?;
-        Ok((known, discount, store::list_products(c, &filter)?))
-    })
-    .await?;
-    known.remember(&state.discounts, discount);
+    let cached = state.catalog.get(&filter);
+    let (rows, discount) = match (cached, known.known()) {
+        (Some(rows), Some(discount)) => (rows, discount),
+        (cached, _) => {
+            let generation = state.catalog.generation();
+            let key = filter.clone();
+            let (known, discount, rows, read) = db::run(&state.pool, move |c| {
+                let discount = known.resolve(c)?;
+                Ok(match cached {
+                    Some(rows) => (known, discount, rows, false),
+                    None => (
+                        known,
+                        discount,
+                        Arc::new(store::list_products(c, &filter)?),
+                        true,
+                    ),
+                })
+            })
+            .await?;
+            known.remember(&state.discounts, discount);
+            if read {
+                state.catalog.put(key, generation, rows.clone());
+            }
+            (rows, discount)
+        }
+    };
     Ok(Page::from_rows(
-        rows,
+        rows.as_ref().clone(),
         limit,
         |r| r.0.id.clone(),
         |(p, s)| product_view(p, s, staff).with_client_price(discount),
@@ -281,6 +329,7 @@ pub async fn update_product(
         })
     })
     .await
+    .inspect(|_| catalog_changed())
 }
 
 pub async fn create_stock_movement(
@@ -350,6 +399,7 @@ pub async fn create_stock_movement(
         })
     })
     .await
+    .inspect(|_| catalog_changed())
 }
 
 pub async fn list_stock_movements(

@@ -64,6 +64,8 @@ pub struct MovementRow {
     pub created_at: chrono::NaiveDateTime,
 }
 
+/// Also the key of the catalog page cache (`catalog::service::PageCache`).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ProductFilter {
     /// A `LIKE` pattern from `validate::like_pattern`, matched against `search_key`.
     pub pattern: Option<String>,

@@ -3,6 +3,7 @@ use super::store::{self, LineRow, OrderFilter, OrderRow};
 use crate::audit::model::Change;
 use crate::audit::service::{record, record_all};
 use crate::auth::model::{Principal, Role};
+use crate::catalog::service::catalog_changed;
 use crate::clients;
 use crate::db::{self, DbConn};
 use crate::error::{ApiError, FieldError};
@@ -182,6 +183,7 @@ pub async fn create(
         place(conn, &actor, &input, ttl)
     })
     .await
+    .inspect(|_| catalog_changed())
 }
 
 fn place(
@@ -609,6 +611,7 @@ pub async fn cancel(state: &AppState, actor: Principal, id: String) -> Result<Or
         })
     })
     .await
+    .inspect(|_| catalog_changed())
 }
 
 /// Pickup by code, shipment, completion (warehouse staff).
@@ -702,4 +705,5 @@ pub async fn advance(
         })
     })
     .await
+    .inspect(|_| catalog_changed())
 }

@@ -287,6 +287,10 @@ impl TestApp {
         })
         .await
         .unwrap();
+        // A change behind the API's back: what the read caches hold may be stale now.
+        diaspar::catalog::service::catalog_changed();
+        diaspar::pricing::service::discounts_changed();
+        diaspar::auth::cache::invalidate();
     }
 
     /// Stops the server and its workers, closing their database connections, so nothing of
