@@ -13,6 +13,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub log: LogSettings,
     pub business: BusinessSettings,
+    #[serde(default)]
+    pub jobs: JobSettings,
     #[serde(skip)]
     pub environment: String,
 }
@@ -33,6 +35,27 @@ pub struct ServerSettings {
 
 fn default_catalog_cache_ms() -> u64 {
     1000
+}
+
+/// Cron schedules of the in-process jobs (six fields, seconds first, UTC); empty or absent: the
+/// job does not run on a schedule in this process (it can still be run by hand).
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct JobSettings {
+    #[serde(default)]
+    pub reservation_expiry: String,
+    #[serde(default)]
+    pub housekeeping: String,
+}
+
+impl JobSettings {
+    pub fn schedule(&self, job: crate::scheduler::model::JobName) -> Option<&str> {
+        use crate::scheduler::model::JobName;
+        let s = match job {
+            JobName::ReservationExpiry => &self.reservation_expiry,
+            JobName::Housekeeping => &self.housekeeping,
+        };
+        Some(s.trim()).filter(|s| !s.is_empty())
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]

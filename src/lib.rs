@@ -19,7 +19,9 @@ pub mod openapi;
 pub mod orders;
 pub mod payments;
 pub mod pricing;
+pub mod receivables;
 pub mod reports;
+pub mod scheduler;
 pub mod state;
 pub mod system;
 pub mod users;
@@ -61,6 +63,7 @@ fn configure_all(
         invoices::http::routes(cfg);
         payments::http::routes(cfg);
         reports::http::routes(cfg);
+        scheduler::http::routes(cfg);
         audit::http::routes(cfg);
         notify::http::routes(cfg);
     }));

@@ -25,6 +25,31 @@ enum Command {
     SeedDemo,
     /// Check the DESIGN.md invariants against the database; exit 1 on any violation.
     CheckInvariants,
+    /// The in-process jobs, by hand.
+    Job {
+        #[command(subcommand)]
+        command: JobCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobCommand {
+    /// Run one job now (reservation_expiry, housekeeping) and print its run as JSON; exit 1
+    /// when it failed.
+    Run {
+        name: String,
+        /// Run as at this UTC time (RFC 3339 or `YYYY-MM-DDTHH:MM:SS`) instead of now.
+        #[arg(long)]
+        now: Option<String>,
+    },
+}
+
+/// `--now`: RFC 3339 (any offset, taken to UTC) or a naive UTC date-time.
+fn parse_now(s: &str) -> Result<chrono::NaiveDateTime, String> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.naive_utc())
+        .or_else(|_| chrono::NaiveDateTime::parse_from_str(s, "%Y-%m-%dT%H:%M:%S"))
+        .map_err(|_| format!("--now: '{s}' is not a date-time like 2026-12-31T09:00:00Z"))
 }
 
 fn main() {
@@ -66,6 +91,30 @@ fn main() {
                     ))
                 }
             }
+            Command::Job {
+                command: JobCommand::Run { name, now },
+            } => {
+                let now = now.as_deref().map(parse_now).transpose()?;
+                let pool = diaspar::open_database(&settings).await?;
+                let run = actix_web::web::block(move || {
+                    diaspar::scheduler::service::run_from_cli(&pool, &name, now)
+                })
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&run).map_err(|e| e.to_string())?
+                );
+                match run.status {
+                    diaspar::scheduler::model::RunStatus::Failed => Err(format!(
+                        "job {} failed: {}",
+                        run.job.as_str(),
+                        run.message.unwrap_or_default()
+                    )),
+                    _ => Ok(()),
+                }
+            }
             Command::SeedDemo => {
                 let pool = diaspar::open_database(&settings).await?;
                 bootstrap(&pool)?;
@@ -82,9 +131,16 @@ fn main() {
                         .map_err(|e| e.to_string())?;
                     println!("{report}");
                 }
+                let scheduler =
+                    diaspar::scheduler::service::start(app.state.pool.clone(), &settings.jobs)
+                        .await?;
                 let url = format!("http://{}:{}", settings.server.host, app.port());
                 println!("diaspar listening on {url}  (Swagger UI: {url}/swagger-ui/)");
-                app.run_until_stopped().await.map_err(|e| e.to_string())
+                let served = app.run_until_stopped().await.map_err(|e| e.to_string());
+                if let Some(mut s) = scheduler {
+                    let _ = s.shutdown().await;
+                }
+                served
             }
         }
     });

@@ -298,6 +298,34 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    job_leases (job, period) {
+        job -> Text,
+        period -> Text,
+        owner -> Text,
+        run_id -> Text,
+        expires_at -> Timestamp,
+        done_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    job_runs (id) {
+        id -> Text,
+        job -> Text,
+        period -> Text,
+        run_trigger -> Text,
+        owner -> Text,
+        status -> Text,
+        run_now -> Timestamp,
+        started_at -> Timestamp,
+        finished_at -> Nullable<Timestamp>,
+        items -> BigInt,
+        errors -> BigInt,
+        message -> Nullable<Text>,
+    }
+}
+
 diesel::joinable!(invoices -> orders (order_id));
 diesel::joinable!(payments -> clients (client_id));
 diesel::joinable!(payment_allocations -> payments (payment_id));
@@ -328,4 +356,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     payments,
     payment_allocations,
     statement_responses,
+    job_leases,
+    job_runs,
 );

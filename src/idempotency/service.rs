@@ -211,10 +211,10 @@ where
     }
 }
 
-/// Deletes keys older than the retention period (called by the scheduler).
-pub fn purge(conn: &mut DbConn) -> Result<usize, ApiError> {
+/// Deletes keys older than the retention period at `now` (the housekeeping job).
+pub fn purge(conn: &mut DbConn, now: chrono::NaiveDateTime) -> Result<usize, ApiError> {
     Ok(store::purge_before(
         conn,
-        db::now() - chrono::Duration::days(KEEP_DAYS),
+        now - chrono::Duration::days(KEEP_DAYS),
     )?)
 }

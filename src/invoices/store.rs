@@ -207,6 +207,28 @@ pub fn set_due_dates(conn: &mut DbConn, dues: &[(&str, chrono::NaiveDate)]) -> Q
     }
 }
 
+/// Voids the issued bills of `order_ids`; returns how many.
+pub fn void_by_orders(
+    conn: &mut DbConn,
+    order_ids: &[String],
+    at: chrono::NaiveDateTime,
+) -> QueryResult<usize> {
+    let mut n = 0;
+    for chunk in order_ids.chunks(500) {
+        n += diesel::update(
+            invoices::table
+                .filter(invoices::order_id.eq_any(chunk))
+                .filter(invoices::status.eq("issued")),
+        )
+        .set((
+            invoices::status.eq("void"),
+            invoices::voided_at.eq(Some(at)),
+        ))
+        .execute(conn)?;
+    }
+    Ok(n)
+}
+
 pub fn void(conn: &mut DbConn, id: &str, at: chrono::NaiveDateTime) -> QueryResult<usize> {
     diesel::update(
         invoices::table

@@ -481,6 +481,56 @@ pub fn release_waiting_all(
     Ok(ids)
 }
 
+/// Expires up to `limit` orders whose reservation ran out at `now`, in the caller's write
+/// transaction: `awaiting_payment` → `expired`, their stock freed (rows locked in product-id
+/// order), their bills voided, an `order.expired` audit row and event each (the client's
+/// notice). An order a payment released or a client cancelled meanwhile is left alone. Returns
+/// (orders looked at, orders expired).
+pub fn expire_due(
+    conn: &mut DbConn,
+    actor: &Principal,
+    now: chrono::NaiveDateTime,
+    limit: i64,
+) -> Result<(usize, Vec<String>), ApiError> {
+    let due = store::due_for_expiry(conn, now, limit)?;
+    if due.is_empty() {
+        return Ok((0, Vec::new()));
+    }
+    let ids: Vec<String> = due.iter().map(|d| d.0.clone()).collect();
+    let expired = store::expire_all(conn, &ids, now)?;
+    if expired.is_empty() {
+        return Ok((due.len(), expired));
+    }
+    let lines = store::lines_of(conn, &expired)?;
+    let mut per_product: std::collections::BTreeMap<&str, i64> = Default::default();
+    for l in &lines {
+        *per_product.entry(l.product_id.as_str()).or_default() += l.quantity;
+    }
+    let frees: Vec<(&str, i64)> = per_product.into_iter().collect();
+    if store::unreserve_all(conn, &frees)? != frees.len() {
+        return Err(ApiError::internal(
+            "a reservation of an expiring order is missing",
+        ));
+    }
+    invoices::store::void_by_orders(conn, &expired, now)?;
+    let clients: std::collections::HashMap<&str, &str> = due
+        .iter()
+        .map(|(id, client)| (id.as_str(), client.as_str()))
+        .collect();
+    let changes: Vec<Change<'_>> = expired
+        .iter()
+        .map(|id| Change {
+            action: "order.expired",
+            entity_type: "order",
+            entity_id: id,
+            client_id: clients.get(id.as_str()).copied(),
+            details: json!({"from": "awaiting_payment", "at": now.and_utc()}),
+        })
+        .collect();
+    record_all(conn, actor, &changes)?;
+    Ok((due.len(), expired))
+}
+
 pub async fn get(state: &AppState, actor: Principal, id: String) -> Result<OrderView, ApiError> {
     db::run(&state.pool, move |c| {
         let order = visible_order(c, &actor, &id)?;

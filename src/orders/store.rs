@@ -319,6 +319,91 @@ pub fn unreserve(conn: &mut DbConn, product_id: &str, quantity: i64) -> QueryRes
     Ok(n == 1)
 }
 
+/// Orders awaiting payment whose reservation ran out at `now`, oldest first: (id, client id).
+pub fn due_for_expiry(
+    conn: &mut DbConn,
+    now: chrono::NaiveDateTime,
+    limit: i64,
+) -> QueryResult<Vec<(String, String)>> {
+    orders::table
+        .filter(orders::status.eq("awaiting_payment"))
+        .filter(orders::reserved_until.le(now))
+        .order((orders::reserved_until.asc(), orders::id.asc()))
+        .limit(limit)
+        .select((orders::id, orders::client_id))
+        .load(conn)
+}
+
+/// `awaiting_payment` → `expired` for `ids`; returns the ids that moved (a payment or a cancel
+/// may have moved the others first). One statement on PostgreSQL.
+pub fn expire_all(
+    conn: &mut DbConn,
+    ids: &[String],
+    at: chrono::NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    use diesel::sql_types::{Array, Text, Timestamp};
+    match conn {
+        DbConn::Pg(pg) => {
+            #[derive(QueryableByName)]
+            struct Moved {
+                #[diesel(sql_type = Text)]
+                id: String,
+            }
+            let rows: Vec<Moved> = diesel::sql_query(
+                "UPDATE orders SET status = 'expired', updated_at = $2, closed_at = $2 \
+                 WHERE id = ANY($1) AND status = 'awaiting_payment' RETURNING id",
+            )
+            .bind::<Array<Text>, _>(ids)
+            .bind::<Timestamp, _>(at)
+            .load(pg)?;
+            Ok(rows.into_iter().map(|r| r.id).collect())
+        }
+        DbConn::Sqlite(_) => {
+            let mut moved = Vec::new();
+            for id in ids {
+                if transition(conn, id, &["awaiting_payment"], "expired", at, true)? {
+                    moved.push(id.clone());
+                }
+            }
+            Ok(moved)
+        }
+    }
+}
+
+/// Frees reservations `(product id, quantity)` (ids unique and sorted), each only if that much
+/// is reserved; returns how many products it freed. On PostgreSQL the rows are locked in
+/// product-id order first (the lock order of order placement), then freed in one statement.
+pub fn unreserve_all(conn: &mut DbConn, frees: &[(&str, i64)]) -> QueryResult<usize> {
+    use diesel::sql_types::{Array, BigInt, Text};
+    match conn {
+        DbConn::Pg(pg) => {
+            let ids: Vec<&str> = frees.iter().map(|f| f.0).collect();
+            let quantities: Vec<i64> = frees.iter().map(|f| f.1).collect();
+            stock::table
+                .filter(stock::product_id.eq_any(&ids))
+                .order(stock::product_id.asc())
+                .select(stock::product_id)
+                .for_update()
+                .load::<String>(pg)?;
+            diesel::sql_query(
+                "UPDATE stock SET reserved = stock.reserved - v.q \
+                 FROM unnest($1::text[], $2::bigint[]) AS v(pid, q) \
+                 WHERE stock.product_id = v.pid AND stock.reserved >= v.q",
+            )
+            .bind::<Array<Text>, _>(&ids)
+            .bind::<Array<BigInt>, _>(&quantities)
+            .execute(pg)
+        }
+        DbConn::Sqlite(_) => {
+            let mut n = 0;
+            for &(id, q) in frees {
+                n += unreserve(conn, id, q)? as usize;
+            }
+            Ok(n)
+        }
+    }
+}
+
 /// Goods leave the warehouse: on hand and reserved both drop. Returns on hand after.
 pub fn issue(conn: &mut DbConn, product_id: &str, quantity: i64) -> QueryResult<Option<i64>> {
     diesel::update(

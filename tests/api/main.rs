@@ -6,6 +6,7 @@ mod auth;
 mod catalog;
 mod clients;
 mod invoices;
+mod jobs;
 mod ledger;
 mod orders;
 mod payments;

@@ -1,0 +1,194 @@
+//! Job names, periods, run records (no I/O).
+
+use chrono::{NaiveDateTime, Timelike};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+/// The jobs this server runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum JobName {
+    /// Orders awaiting payment past `reserved_until` expire: stock freed, bill voided.
+    ReservationExpiry,
+    /// Expired idempotency keys and old job runs are deleted.
+    Housekeeping,
+}
+
+impl JobName {
+    pub const ALL: [JobName; 2] = [JobName::ReservationExpiry, JobName::Housekeeping];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobName::ReservationExpiry => "reservation_expiry",
+            JobName::Housekeeping => "housekeeping",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JobName> {
+        JobName::ALL.into_iter().find(|j| j.as_str() == s)
+    }
+
+    pub fn description(self) -> &'static str {
+        match self {
+            JobName::ReservationExpiry => {
+                "Orders awaiting payment past their reserved_until expire: the stock returns, \
+                 the bill is voided, the client is notified (order.expired event)."
+            }
+            JobName::Housekeeping => {
+                "Idempotency keys older than 7 days and job runs older than 90 days are deleted."
+            }
+        }
+    }
+
+    /// The period a run at `now` works for: at most one run per job and period does the work.
+    /// Frequent jobs work per minute, daily ones per day.
+    pub fn period(self, now: NaiveDateTime) -> String {
+        match self {
+            JobName::ReservationExpiry => {
+                let minute = now
+                    .with_second(0)
+                    .and_then(|t| t.with_nanosecond(0))
+                    .unwrap_or(now);
+                minute.format("%Y-%m-%dT%H:%M").to_string()
+            }
+            JobName::Housekeeping => now.date().to_string(),
+        }
+    }
+}
+
+/// How a run was started.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// By its cron schedule in a server process.
+    Schedule,
+    /// By an admin through `POST /jobs/{name}/run`.
+    Manual,
+    /// By `diaspar job run NAME`.
+    Cli,
+    /// By a test calling the job directly.
+    Test,
+}
+
+impl Trigger {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Schedule => "schedule",
+            Trigger::Manual => "manual",
+            Trigger::Cli => "cli",
+            Trigger::Test => "test",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Trigger> {
+        [
+            Trigger::Schedule,
+            Trigger::Manual,
+            Trigger::Cli,
+            Trigger::Test,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    Succeeded,
+    /// Stopped by an error; the period's lease is released, so the next run completes it (every
+    /// per-item effect is unique, so nothing done is repeated).
+    Failed,
+    /// The period was done already or is being done by another run (process or replica).
+    Skipped,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Running => "running",
+            RunStatus::Succeeded => "succeeded",
+            RunStatus::Failed => "failed",
+            RunStatus::Skipped => "skipped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<RunStatus> {
+        [
+            RunStatus::Running,
+            RunStatus::Succeeded,
+            RunStatus::Failed,
+            RunStatus::Skipped,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+    }
+}
+
+/// What a job function did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// Items that took effect (orders expired, rows deleted, …).
+    pub items: i64,
+    /// Items that failed and were left for the next run.
+    pub errors: i64,
+}
+
+/// A job run.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobRunView {
+    pub id: String,
+    pub job: JobName,
+    /// The period the run worked for (`2026-12-04T10:15` per minute, `2026-12-04` per day).
+    pub period: String,
+    pub trigger: Trigger,
+    pub status: RunStatus,
+    /// The process that ran it (host:pid:start).
+    pub owner: String,
+    /// The `now` the job ran at.
+    pub now: chrono::DateTime<chrono::Utc>,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub finished_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub items: i64,
+    pub errors: i64,
+    /// Why it failed or was skipped.
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RunQuery {
+    /// Only this job's runs.
+    pub job: Option<JobName>,
+    pub status: Option<RunStatus>,
+}
+
+/// A job of this server.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct JobView {
+    pub name: JobName,
+    pub description: String,
+    /// Its cron schedule (seconds first, UTC) in this server; null: not scheduled here.
+    pub schedule: Option<String>,
+    /// Its latest run, in any process.
+    pub last_run: Option<JobRunView>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn periods() {
+        let t = chrono::NaiveDate::from_ymd_opt(2026, 12, 4)
+            .unwrap()
+            .and_hms_milli_opt(10, 15, 42, 7)
+            .unwrap();
+        assert_eq!(JobName::ReservationExpiry.period(t), "2026-12-04T10:15");
+        assert_eq!(JobName::Housekeeping.period(t), "2026-12-04");
+        for j in JobName::ALL {
+            assert_eq!(JobName::parse(j.as_str()), Some(j));
+        }
+    }
+}
