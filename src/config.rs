@@ -44,6 +44,10 @@ pub struct JobSettings {
     #[serde(default)]
     pub reservation_expiry: String,
     #[serde(default)]
+    pub penalties: String,
+    #[serde(default)]
+    pub credit_holds: String,
+    #[serde(default)]
     pub housekeeping: String,
 }
 
@@ -52,6 +56,8 @@ impl JobSettings {
         use crate::scheduler::model::JobName;
         let s = match job {
             JobName::ReservationExpiry => &self.reservation_expiry,
+            JobName::Penalties => &self.penalties,
+            JobName::CreditHolds => &self.credit_holds,
             JobName::Housekeeping => &self.housekeeping,
         };
         Some(s.trim()).filter(|s| !s.is_empty())

@@ -64,6 +64,7 @@ fn configure_all(
         payments::http::routes(cfg);
         reports::http::routes(cfg);
         scheduler::http::routes(cfg);
+        receivables::http::routes(cfg);
         audit::http::routes(cfg);
         notify::http::routes(cfg);
     }));

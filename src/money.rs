@@ -155,6 +155,19 @@ impl PartialSchema for SignedMoney {
 
 impl ToSchema for SignedMoney {}
 
+/// `value × num / den` rounded half-up, for non-negative inputs, in i128 so it cannot overflow.
+pub fn mul_div_half_up(value: i64, num: i64, den: i64) -> i64 {
+    debug_assert!(value >= 0 && num >= 0 && den > 0);
+    let n = value as i128 * num as i128;
+    let d = den as i128;
+    ((n + d / 2) / d) as i64
+}
+
+/// `bp` basis points of an amount in minor units, rounded half-up to the kopeck.
+pub fn bp_of(minor: i64, bp: i64) -> i64 {
+    mul_div_half_up(minor, bp, 10_000)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

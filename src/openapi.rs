@@ -28,6 +28,7 @@ use utoipa::{Modify, OpenApi};
         (name = "invoices", description = "Payment bills"),
         (name = "payments", description = "Money in: payments, bank statement imports, matching"),
         (name = "reports", description = "Receivables reports for staff: aging, turnover, debtors (JSON or CSV)"),
+        (name = "receivables", description = "The director's receivables policy and per-client exceptions"),
         (name = "jobs", description = "The in-process scheduler: jobs, their runs, a run by hand"),
         (name = "audit", description = "Who changed what"),
         (name = "events", description = "Domain event outbox"),

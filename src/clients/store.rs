@@ -126,6 +126,6 @@ pub fn list(conn: &mut DbConn, f: &ClientFilter) -> QueryResult<Vec<ClientRow>> 
 pub fn update(conn: &mut DbConn, id: &str, changes: &ClientChanges) -> QueryResult<ClientRow> {
     diesel::update(clients::table.find(id))
         .set(changes)
-        .returning(clients::all_columns)
-        .get_result(conn)
+        .execute(conn)?;
+    find(conn, id)?.ok_or(diesel::result::Error::NotFound)
 }

@@ -73,6 +73,16 @@ SELECT 'allocation to another client''s bill: ' || a.payment_id AS what FROM (
     JOIN payments p ON p.id = a.payment_id JOIN invoices i ON i.id = a.invoice_id
     WHERE p.client_id IS NULL OR p.client_id <> i.client_id
 UNION ALL
+SELECT 'bill penalty differs from its accruals: ' || i.id AS what FROM invoices i
+    WHERE i.penalty_minor <> (SELECT COALESCE(SUM(a.amount_minor), 0) FROM penalty_accruals a
+        WHERE a.invoice_id = i.id)
+       OR i.penalty_minor > i.total_minor
+UNION ALL
+SELECT 'penalty entries differ from the accruals: ' || c.id AS what FROM clients c
+    WHERE (SELECT COALESCE(SUM(e.amount_minor), 0) FROM ledger_entries e
+           WHERE e.client_id = c.id AND e.kind = 'penalty')
+       <> -(SELECT COALESCE(SUM(a.amount_minor), 0) FROM penalty_accruals a WHERE a.client_id = c.id)
+UNION ALL
 SELECT 'audit rows and outbox events differ in number' AS what
     WHERE (SELECT COUNT(*) FROM audit_log) <> (SELECT COUNT(*) FROM outbox_events)
 ";

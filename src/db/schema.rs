@@ -32,6 +32,9 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         ledger_seq -> BigInt,
+        penalty_exempt -> Bool,
+        auto_hold -> Bool,
+        held_by_job -> Bool,
     }
 }
 
@@ -208,6 +211,8 @@ diesel::table! {
         due_date -> Date,
         issued_at -> Timestamp,
         voided_at -> Nullable<Timestamp>,
+        penalty_minor -> BigInt,
+        penalty_through -> Nullable<Date>,
     }
 }
 
@@ -326,6 +331,28 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    receivables_policies (version) {
+        version -> Integer,
+        body -> Text,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    penalty_accruals (invoice_id, day) {
+        invoice_id -> Text,
+        day -> Date,
+        client_id -> Text,
+        amount_minor -> BigInt,
+        base_minor -> BigInt,
+        policy_version -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(invoices -> orders (order_id));
 diesel::joinable!(payments -> clients (client_id));
 diesel::joinable!(payment_allocations -> payments (payment_id));
@@ -358,4 +385,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     statement_responses,
     job_leases,
     job_runs,
+    receivables_policies,
+    penalty_accruals,
 );

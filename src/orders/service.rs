@@ -371,17 +371,19 @@ pub fn release_waiting(
     actor: &Principal,
     client_id: &str,
 ) -> Result<Vec<String>, ApiError> {
-    release_waiting_all(conn, actor, &[client_id])
+    release_waiting_all(conn, actor, &[client_id], db::now())
 }
 
 /// `release_waiting` for many clients (ids sorted, their rows held by the caller's
 /// transaction) in a fixed number of statements: the clients and their waiting orders read
 /// at once, the fit decided on the held balances, then the orders, release entries, due dates
-/// and audit rows written in bulk.
+/// and audit rows written in bulk. `now` dates the release and the bills' due dates (a job
+/// passes its injected time).
 pub fn release_waiting_all(
     conn: &mut DbConn,
     actor: &Principal,
     client_ids: &[&str],
+    now: chrono::NaiveDateTime,
 ) -> Result<Vec<String>, ApiError> {
     let waiting = store::waiting_of_all(conn, client_ids)?;
     if waiting.is_empty() {
@@ -419,7 +421,6 @@ pub fn release_waiting_all(
     if chosen.is_empty() {
         return Ok(Vec::new());
     }
-    let now = db::now();
     let pairs: Vec<(&str, Option<&str>)> = chosen
         .iter()
         .map(|(o, code)| (o.id.as_str(), code.as_deref()))

@@ -215,7 +215,7 @@ fn receive_all(
         .filter_map(|p| p.client_id.as_deref())
         .collect();
     clients.dedup();
-    let released = orders::service::release_waiting_all(conn, actor, &clients)?;
+    let released = orders::service::release_waiting_all(conn, actor, &clients, db::now())?;
     settle_all(conn, actor, &clients)?;
     changes.extend(rows.iter().map(|p| Change {
         action: "payment.received",

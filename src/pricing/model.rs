@@ -19,13 +19,7 @@ pub const MAX_TOTAL_MINOR: i64 = 999_999_999_999_999;
 /// Discounts are below 100 %.
 pub const MAX_DISCOUNT_BP: i32 = 9_999;
 
-/// `value × num / den` rounded half-up, for non-negative inputs, in i128 so it cannot overflow.
-fn mul_div_half_up(value: i64, num: i64, den: i64) -> i64 {
-    debug_assert!(value >= 0 && num >= 0 && den > 0);
-    let n = value as i128 * num as i128;
-    let d = den as i128;
-    ((n + d / 2) / d) as i64
-}
+use crate::money::mul_div_half_up;
 
 /// Unit price after a discount in basis points (0..10_000).
 pub fn discounted_minor(list_minor: i64, discount_bp: i32) -> i64 {

@@ -1,4 +1,7 @@
-//! Receivables control: the jobs that act on unpaid orders and bills on the commercial
-//! director's terms (reservation expiry first; dunning, penalties, bonuses, holds and tier
-//! changes build on it).
+//! Receivables control on the commercial director's terms: the versioned policy, per-client
+//! exceptions, and the jobs that act on unpaid orders and bills (reservation expiry, daily
+//! penalties, credit holds).
+pub mod http;
+pub mod model;
 pub mod service;
+pub mod store;

@@ -10,16 +10,27 @@ use utoipa::{IntoParams, ToSchema};
 pub enum JobName {
     /// Orders awaiting payment past `reserved_until` expire: stock freed, bill voided.
     ReservationExpiry,
+    /// Overdue bills accrue the daily late-payment penalty.
+    Penalties,
+    /// Clients go on credit hold, and come off the holds it put once the cause is paid.
+    CreditHolds,
     /// Expired idempotency keys and old job runs are deleted.
     Housekeeping,
 }
 
 impl JobName {
-    pub const ALL: [JobName; 2] = [JobName::ReservationExpiry, JobName::Housekeeping];
+    pub const ALL: [JobName; 4] = [
+        JobName::ReservationExpiry,
+        JobName::Penalties,
+        JobName::CreditHolds,
+        JobName::Housekeeping,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             JobName::ReservationExpiry => "reservation_expiry",
+            JobName::Penalties => "penalties",
+            JobName::CreditHolds => "credit_holds",
             JobName::Housekeeping => "housekeeping",
         }
     }
@@ -34,6 +45,16 @@ impl JobName {
                 "Orders awaiting payment past their reserved_until expire: the stock returns, \
                  the bill is voided, the client is notified (order.expired event)."
             }
+            JobName::Penalties => {
+                "Daily: each overdue bill of a client not exempt accrues the policy's penalty for \
+                 each day past due and grace not charged yet, capped per bill; one penalty \
+                 ledger entry per client (penalty.accrued event)."
+            }
+            JobName::CreditHolds => {
+                "Clients with automatic holds go on hold when a bill is the policy's days \
+                 overdue or the balance is below -credit_limit; the holds it put are lifted \
+                 once the cause is paid, releasing the orders that then fit."
+            }
             JobName::Housekeeping => {
                 "Idempotency keys older than 7 days and job runs older than 90 days are deleted."
             }
@@ -44,14 +65,14 @@ impl JobName {
     /// Frequent jobs work per minute, daily ones per day.
     pub fn period(self, now: NaiveDateTime) -> String {
         match self {
-            JobName::ReservationExpiry => {
+            JobName::ReservationExpiry | JobName::CreditHolds => {
                 let minute = now
                     .with_second(0)
                     .and_then(|t| t.with_nanosecond(0))
                     .unwrap_or(now);
                 minute.format("%Y-%m-%dT%H:%M").to_string()
             }
-            JobName::Housekeeping => now.date().to_string(),
+            JobName::Penalties | JobName::Housekeeping => now.date().to_string(),
         }
     }
 }

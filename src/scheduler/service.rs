@@ -99,6 +99,8 @@ fn run_view(r: RunRow) -> JobRunView {
 fn dispatch(job: JobName, pool: &Pool, ctx: &JobContext<'_>) -> Result<Outcome, ApiError> {
     match job {
         JobName::ReservationExpiry => crate::receivables::service::expire_reservations(pool, ctx),
+        JobName::Penalties => crate::receivables::service::accrue_penalties(pool, ctx),
+        JobName::CreditHolds => crate::receivables::service::control_holds(pool, ctx),
         JobName::Housekeeping => housekeeping(pool, ctx),
     }
 }

@@ -11,5 +11,6 @@ mod ledger;
 mod orders;
 mod payments;
 mod pricing;
+mod receivables;
 mod reports;
 mod system;

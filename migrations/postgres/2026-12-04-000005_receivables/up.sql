@@ -1,0 +1,33 @@
+-- Receivables control: the director's policy in versions, per-client exceptions, and the daily
+-- penalty accruals (one per bill and day, so a day is never charged twice).
+
+CREATE TABLE receivables_policies (
+    version INTEGER PRIMARY KEY,
+    body TEXT NOT NULL,
+    actor_kind TEXT NOT NULL,
+    actor_id TEXT,
+    created_at TIMESTAMP NOT NULL
+);
+
+-- No penalties for this client; no automatic credit hold; whether the hold it is on was put by
+-- the credit_holds job (only those are lifted by it).
+ALTER TABLE clients ADD COLUMN penalty_exempt BOOLEAN NOT NULL DEFAULT FALSE;
+ALTER TABLE clients ADD COLUMN auto_hold BOOLEAN NOT NULL DEFAULT TRUE;
+ALTER TABLE clients ADD COLUMN held_by_job BOOLEAN NOT NULL DEFAULT FALSE;
+
+-- What penalties a bill accrued (Σ of its accruals) and the last day they cover.
+ALTER TABLE invoices ADD COLUMN penalty_minor BIGINT NOT NULL DEFAULT 0;
+ALTER TABLE invoices ADD COLUMN penalty_through DATE;
+
+CREATE TABLE penalty_accruals (
+    invoice_id TEXT NOT NULL REFERENCES invoices (id),
+    day DATE NOT NULL,
+    client_id TEXT NOT NULL REFERENCES clients (id),
+    amount_minor BIGINT NOT NULL CHECK (amount_minor > 0),
+    -- The bill's open amount the day's penalty was computed on.
+    base_minor BIGINT NOT NULL,
+    policy_version INTEGER NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (invoice_id, day)
+);
+CREATE INDEX penalty_accruals_client_idx ON penalty_accruals (client_id, day);

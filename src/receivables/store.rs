@@ -1,0 +1,293 @@
+//! Receivables SQL: policy versions, the penalty and hold candidates (portable, set-based),
+//! bulk writes (one statement per batch on PostgreSQL, a loop on in-process SQLite).
+
+use crate::db::schema::{clients, invoices, penalty_accruals, receivables_policies};
+use crate::db::DbConn;
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable, Text};
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = receivables_policies)]
+pub struct PolicyRow {
+    pub version: i32,
+    pub body: String,
+    pub actor_kind: String,
+    pub actor_id: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = penalty_accruals)]
+pub struct AccrualRow {
+    pub invoice_id: String,
+    pub day: NaiveDate,
+    pub client_id: String,
+    pub amount_minor: i64,
+    pub base_minor: i64,
+    pub policy_version: i32,
+    pub created_at: NaiveDateTime,
+}
+
+/// The version in force at `at`: the latest set at or before it.
+pub fn policy_at(conn: &mut DbConn, at: NaiveDateTime) -> QueryResult<Option<PolicyRow>> {
+    receivables_policies::table
+        .filter(receivables_policies::created_at.le(at))
+        .order(receivables_policies::version.desc())
+        .select(PolicyRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn latest_version(conn: &mut DbConn) -> QueryResult<i32> {
+    Ok(receivables_policies::table
+        .select(diesel::dsl::max(receivables_policies::version))
+        .first::<Option<i32>>(conn)?
+        .unwrap_or(0))
+}
+
+/// Adds a version; false when that version number was taken meanwhile.
+pub fn insert_policy(conn: &mut DbConn, row: &PolicyRow) -> QueryResult<bool> {
+    crate::on_each_backend!(conn, |c| diesel::insert_into(receivables_policies::table)
+        .values(row)
+        .on_conflict_do_nothing()
+        .execute(c)
+        .map(|n| n == 1))
+}
+
+pub fn set_overrides(
+    conn: &mut DbConn,
+    client_id: &str,
+    penalty_exempt: bool,
+    auto_hold: bool,
+) -> QueryResult<usize> {
+    diesel::update(clients::table.find(client_id))
+        .set((
+            clients::penalty_exempt.eq(penalty_exempt),
+            clients::auto_hold.eq(auto_hold),
+        ))
+        .execute(conn)
+}
+
+pub fn overrides_of(conn: &mut DbConn, client_id: &str) -> QueryResult<Option<(bool, bool, bool)>> {
+    clients::table
+        .find(client_id)
+        .select((
+            clients::penalty_exempt,
+            clients::auto_hold,
+            clients::held_by_job,
+        ))
+        .first(conn)
+        .optional()
+}
+
+/// An overdue receivable that may accrue a penalty.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct PenaltyCandidate {
+    #[diesel(sql_type = Text)]
+    pub invoice_id: String,
+    #[diesel(sql_type = Text)]
+    pub number: String,
+    #[diesel(sql_type = Text)]
+    pub client_id: String,
+    #[diesel(sql_type = BigInt)]
+    pub total_minor: i64,
+    #[diesel(sql_type = BigInt)]
+    pub open_minor: i64,
+    #[diesel(sql_type = Date)]
+    pub due_date: NaiveDate,
+    #[diesel(sql_type = BigInt)]
+    pub penalty_minor: i64,
+    #[diesel(sql_type = Nullable<Date>)]
+    pub penalty_through: Option<NaiveDate>,
+}
+
+/// Up to `limit` open receivables (issued bills of released orders, not fully paid) of clients
+/// not exempt, due before `due_before`, not yet charged through `today`, after the `after` id,
+/// in id order.
+pub fn penalty_candidates(
+    conn: &mut DbConn,
+    due_before: NaiveDate,
+    today: NaiveDate,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<PenaltyCandidate>> {
+    diesel::sql_query(
+        "SELECT i.id AS invoice_id, i.number, i.client_id, i.total_minor, \
+           i.total_minor - i.paid_minor AS open_minor, i.due_date, i.penalty_minor, \
+           i.penalty_through \
+         FROM invoices i JOIN orders o ON o.id = i.order_id JOIN clients c ON c.id = i.client_id \
+         WHERE i.status = 'issued' AND i.paid_minor < i.total_minor \
+           AND o.status NOT IN ('awaiting_payment', 'cancelled', 'expired') \
+           AND c.penalty_exempt = FALSE AND i.due_date < $1 \
+           AND (i.penalty_through IS NULL OR i.penalty_through < $2) \
+           AND ($3 IS NULL OR i.id > $3) \
+         ORDER BY i.id LIMIT $4",
+    )
+    .bind::<Date, _>(due_before)
+    .bind::<Date, _>(today)
+    .bind::<Nullable<Text>, _>(after)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+}
+
+pub fn insert_accruals(conn: &mut DbConn, rows: &[AccrualRow]) -> QueryResult<()> {
+    for chunk in rows.chunks(500) {
+        crate::on_each_backend!(conn, |c| diesel::insert_into(penalty_accruals::table)
+            .values(chunk)
+            .execute(c)
+            .map(|_| ()))?;
+    }
+    Ok(())
+}
+
+/// Adds `(invoice id, amount)` to the bills' accrued penalties and marks them charged through
+/// `through`, each only if not charged through it yet; returns how many moved.
+pub fn add_penalties(
+    conn: &mut DbConn,
+    adds: &[(&str, i64)],
+    through: NaiveDate,
+) -> QueryResult<usize> {
+    match conn {
+        DbConn::Pg(pg) => {
+            let mut n = 0;
+            for chunk in adds.chunks(1000) {
+                let ids: Vec<&str> = chunk.iter().map(|a| a.0).collect();
+                let amounts: Vec<i64> = chunk.iter().map(|a| a.1).collect();
+                n += diesel::sql_query(
+                    "UPDATE invoices SET penalty_minor = invoices.penalty_minor + v.a, \
+                       penalty_through = $3 \
+                     FROM unnest($1::text[], $2::bigint[]) AS v(id, a) \
+                     WHERE invoices.id = v.id \
+                       AND (invoices.penalty_through IS NULL OR invoices.penalty_through < $3)",
+                )
+                .bind::<Array<Text>, _>(&ids)
+                .bind::<Array<BigInt>, _>(&amounts)
+                .bind::<Date, _>(through)
+                .execute(pg)?;
+            }
+            Ok(n)
+        }
+        DbConn::Sqlite(c) => {
+            let mut n = 0;
+            for &(id, amount) in adds {
+                n += diesel::update(
+                    invoices::table.find(id).filter(
+                        invoices::penalty_through
+                            .is_null()
+                            .or(invoices::penalty_through.lt(through)),
+                    ),
+                )
+                .set((
+                    invoices::penalty_minor.eq(invoices::penalty_minor + amount),
+                    invoices::penalty_through.eq(Some(through)),
+                ))
+                .execute(c)?;
+            }
+            Ok(n)
+        }
+    }
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct HoldCandidate {
+    #[diesel(sql_type = Text)]
+    pub id: String,
+    #[diesel(sql_type = BigInt)]
+    pub balance_minor: i64,
+    #[diesel(sql_type = BigInt)]
+    pub credit_limit_minor: i64,
+    /// Due date of its oldest open receivable, when it has one.
+    #[diesel(sql_type = Nullable<Date>)]
+    pub oldest_due: Option<NaiveDate>,
+}
+
+/// The oldest open receivable per client, the shared part of the hold queries.
+const OLDEST_DUE: &str = "\
+LEFT JOIN (SELECT i.client_id, MIN(i.due_date) AS oldest_due FROM invoices i \
+  JOIN orders o ON o.id = i.order_id \
+  WHERE i.status = 'issued' AND i.paid_minor < i.total_minor \
+    AND o.status NOT IN ('awaiting_payment', 'cancelled', 'expired') \
+  GROUP BY i.client_id) r ON r.client_id = c.id";
+
+/// Active clients with automatic holds whose oldest receivable is due on or before
+/// `late_since` (when given), or whose balance is below −credit_limit (when `over_limit`).
+pub fn to_hold(
+    conn: &mut DbConn,
+    late_since: Option<NaiveDate>,
+    over_limit: bool,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<HoldCandidate>> {
+    diesel::sql_query(format!(
+        "SELECT c.id, c.balance_minor, c.credit_limit_minor, r.oldest_due FROM clients c \
+         {OLDEST_DUE} \
+         WHERE c.status = 'active' AND c.auto_hold = TRUE \
+           AND ((r.oldest_due IS NOT NULL AND r.oldest_due <= $1) \
+             OR ($2 AND c.balance_minor < -c.credit_limit_minor)) \
+           AND ($3 IS NULL OR c.id > $3) \
+         ORDER BY c.id LIMIT $4"
+    ))
+    .bind::<Nullable<Date>, _>(late_since)
+    .bind::<Bool, _>(over_limit)
+    .bind::<Nullable<Text>, _>(after)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+}
+
+/// Clients the job put on hold, with what decides whether the cause is gone.
+pub fn held_by_job(
+    conn: &mut DbConn,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<HoldCandidate>> {
+    diesel::sql_query(format!(
+        "SELECT c.id, c.balance_minor, c.credit_limit_minor, r.oldest_due FROM clients c \
+         {OLDEST_DUE} \
+         WHERE c.status = 'on_hold' AND c.held_by_job = TRUE AND ($1 IS NULL OR c.id > $1) \
+         ORDER BY c.id LIMIT $2"
+    ))
+    .bind::<Nullable<Text>, _>(after)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+}
+
+/// Moves clients between `from` and `to` status (hold: `held_by_job` set; lift: cleared);
+/// returns the ids that moved. The rows are locked in id order on PostgreSQL.
+pub fn set_status(
+    conn: &mut DbConn,
+    ids: &[&str],
+    from: &str,
+    to: &str,
+    at: NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    let by_job = to == "on_hold";
+    let mut moved = Vec::new();
+    if let DbConn::Pg(pg) = conn {
+        clients::table
+            .filter(clients::id.eq_any(ids))
+            .order(clients::id.asc())
+            .select(clients::id)
+            .for_update()
+            .load::<String>(pg)?;
+    }
+    for chunk in ids.chunks(500) {
+        let target = clients::table
+            .filter(clients::id.eq_any(chunk))
+            .filter(clients::status.eq(from));
+        let ids_now: Vec<String> = target.select(clients::id).load(conn)?;
+        diesel::update(
+            clients::table
+                .filter(clients::id.eq_any(&ids_now))
+                .filter(clients::status.eq(from)),
+        )
+        .set((
+            clients::status.eq(to),
+            clients::held_by_job.eq(by_job),
+            clients::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+        moved.extend(ids_now);
+    }
+    Ok(moved)
+}

@@ -1,0 +1,365 @@
+//! The receivables policy and its jobs by time travel: daily penalties up to the cap, exactly
+//! once per bill and day, stopped by payment; credit holds put on lateness and lifted by
+//! payment, releasing the waiting order; per-client exceptions.
+use crate::both_backends;
+use crate::helpers::*;
+use chrono::{Duration, NaiveDate, NaiveDateTime};
+use diaspar::scheduler::model::{JobName, JobRunView, RunStatus, Trigger};
+use serde_json::{json, Value};
+
+both_backends!(
+    policy_versions_and_rules,
+    penalties_accrue_daily_up_to_the_cap,
+    holds_follow_lateness_and_payment,
+);
+
+async fn run(app: &TestApp, job: JobName, now: NaiveDateTime) -> JobRunView {
+    let pool = app.app_state.pool.clone();
+    actix_web::web::block(move || {
+        diaspar::scheduler::service::run_job(&pool, job, now, Trigger::Test, None)
+    })
+    .await
+    .unwrap()
+    .unwrap()
+}
+
+fn policy(penalty: Value, hold: Value) -> Value {
+    json!({
+        "payment_terms_days": 10,
+        "reservation_ttl_hours": 72,
+        "reminders": [{"offset_days": -3, "template": "before_due"}, {"offset_days": 1, "template": "overdue"}],
+        "penalty": penalty,
+        "credit_hold": hold,
+        "advance_bonus": {"bp": 0, "min_days_before_due": 0, "prepaid_orders": false},
+        "tier_window_days": 365,
+        "commission": {"base_bp": 300, "overdue_factor_bp": 20000}
+    })
+}
+
+async fn set_policy(app: &TestApp, body: Value) -> Value {
+    let director = app.staff("director").await;
+    let r = app
+        .send(
+            app.http
+                .put(app.url("/api/v1/policies/receivables"))
+                .bearer_auth(&director)
+                .json(&body),
+        )
+        .await;
+    r.ok(200).clone()
+}
+
+const INN: &str = "7702089154";
+
+/// A company (INN above, credit 1000.00, 10 days' terms) with a released order of 1000.00;
+/// returns (client id, buyer token, product id, the order).
+async fn company_with_debt(app: &TestApp) -> (String, String, String, Value) {
+    let c = app
+        .post(
+            &app.admin,
+            "/api/v1/clients",
+            json!({"name": "Late Payer", "inn": INN, "kpp": "770101001",
+                   "legal_address": "Moscow", "email": "late@example.com",
+                   "credit_limit": "1000.00", "payment_terms_days": 10}),
+        )
+        .await;
+    let c = c.ok(201)["id"].as_str().unwrap().to_string();
+    let (_, buyer) = app.client_user(&c, "client_buyer").await;
+    let p = stocked(app, "LATE-1", "100.00", 100).await;
+    let o = app
+        .post(
+            &buyer,
+            "/api/v1/orders",
+            json!({"lines": [{"product_id": p, "quantity": 10}]}),
+        )
+        .await;
+    let o = o.ok(201).clone();
+    assert_eq!(o["status"], "released");
+    (c, buyer, p, o)
+}
+
+fn due_of(order: &Value) -> NaiveDate {
+    order["invoice"]["due_date"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
+fn noon(d: NaiveDate) -> NaiveDateTime {
+    d.and_hms_opt(12, 0, 0).unwrap()
+}
+
+async fn balance(app: &TestApp, c: &str) -> String {
+    let r = app
+        .get(&app.admin, &format!("/api/v1/clients/{c}/account"))
+        .await;
+    r.ok(200)["balance"].as_str().unwrap().to_string()
+}
+
+async fn penalty_entries(app: &TestApp, c: &str) -> Vec<Value> {
+    let r = app
+        .get(&app.admin, &format!("/api/v1/clients/{c}/ledger?limit=200"))
+        .await;
+    r.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "penalty")
+        .cloned()
+        .collect()
+}
+
+async fn status_of(app: &TestApp, c: &str) -> String {
+    let r = app.get(&app.admin, &format!("/api/v1/clients/{c}")).await;
+    r.ok(200)["status"].as_str().unwrap().to_string()
+}
+
+async fn policy_versions_and_rules(app: &TestApp) {
+    let manager = app.staff("manager").await;
+    let r = app.get(&manager, "/api/v1/policies/receivables").await;
+    let v0 = r.ok(200).clone();
+    assert_eq!(v0["version"], 0);
+    assert_eq!(v0["policy"]["penalty"]["bp_per_day"], 0);
+    assert!(v0["effective_from"].is_null());
+
+    let good = policy(
+        json!({"bp_per_day": 10, "grace_days": 3, "cap_bp": 100}),
+        json!({"after_days_overdue": 5, "when_over_limit": true}),
+    );
+    // Only the director sets it; bad rules are listed by field.
+    let r = app
+        .send(
+            app.http
+                .put(app.url("/api/v1/policies/receivables"))
+                .bearer_auth(&manager)
+                .json(&good),
+        )
+        .await;
+    r.problem(403, "forbidden");
+    let mut bad = good.clone();
+    bad["penalty"]["cap_bp"] = json!(20000);
+    bad["reminders"][1]["template"] = json!("rude");
+    let director = app.staff("director").await;
+    let r = app
+        .send(
+            app.http
+                .put(app.url("/api/v1/policies/receivables"))
+                .bearer_auth(&director)
+                .json(&bad),
+        )
+        .await;
+    r.problem(422, "validation_failed");
+    let fields: Vec<&str> = r.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["reminders[1].template", "penalty.cap_bp"]);
+    let mut unknown = good.clone();
+    unknown["penalty"]["surprise"] = json!(1);
+    app.send(
+        app.http
+            .put(app.url("/api/v1/policies/receivables"))
+            .bearer_auth(&director)
+            .json(&unknown),
+    )
+    .await
+    .problem(422, "validation_failed");
+
+    let v1 = set_policy(app, good.clone()).await;
+    assert_eq!(v1["version"], 1);
+    assert_eq!(v1["policy"], good);
+    let v2 = set_policy(app, good.clone()).await;
+    assert_eq!(v2["version"], 2);
+    let now = app.get(&manager, "/api/v1/policies/receivables").await;
+    assert_eq!(now.ok(200)["version"], 2);
+    let audit = app
+        .get(
+            &app.admin,
+            "/api/v1/audit-log?action=receivables_policy.updated",
+        )
+        .await;
+    assert_eq!(audit.ok(200)["items"].as_array().unwrap().len(), 2);
+
+    // Clients see none of it.
+    let c = app.company(3).await;
+    let (_, client_admin) = app.client_user(&c, "client_admin").await;
+    app.get(&client_admin, "/api/v1/policies/receivables")
+        .await
+        .problem(403, "forbidden");
+    app.get(
+        &client_admin,
+        &format!("/api/v1/clients/{c}/receivables-overrides"),
+    )
+    .await
+    .problem(404, "not_found");
+    let r = app
+        .get(
+            &manager,
+            &format!("/api/v1/clients/{c}/receivables-overrides"),
+        )
+        .await;
+    assert_eq!(
+        r.ok(200).clone(),
+        json!({"client_id": c, "penalty_exempt": false, "auto_hold": true, "held_by_job": false})
+    );
+}
+
+async fn penalties_accrue_daily_up_to_the_cap(app: &TestApp) {
+    // 0.1 % a day of what is open after 3 days' grace, at most 1 % of the bill.
+    set_policy(
+        app,
+        policy(
+            json!({"bp_per_day": 10, "grace_days": 3, "cap_bp": 100}),
+            json!({"after_days_overdue": null, "when_over_limit": false}),
+        ),
+    )
+    .await;
+    let (c, _, _, o) = company_with_debt(app).await;
+    let due = due_of(&o);
+    assert_eq!(balance(app, &c).await, "-1000.00");
+
+    // Grace: nothing until day 4.
+    for day in 1..=3 {
+        let r = run(app, JobName::Penalties, noon(due + Duration::days(day))).await;
+        assert_eq!((r.status, r.items), (RunStatus::Succeeded, 0), "day {day}");
+    }
+    let r = run(app, JobName::Penalties, noon(due + Duration::days(4))).await;
+    assert_eq!(r.items, 1);
+    assert_eq!(balance(app, &c).await, "-1001.00");
+    // The same day again: the period is done; charged once.
+    let again = run(app, JobName::Penalties, noon(due + Duration::days(4))).await;
+    assert_eq!(again.status, RunStatus::Skipped);
+    // Days 5 and 6 missed (no server ran): day 7 catches them up, one entry.
+    let r = run(app, JobName::Penalties, noon(due + Duration::days(7))).await;
+    assert_eq!(r.items, 3);
+    assert_eq!(balance(app, &c).await, "-1004.00");
+    // Day by day up to the cap of 10.00, then nothing.
+    for day in 8..=20 {
+        run(app, JobName::Penalties, noon(due + Duration::days(day))).await;
+    }
+    assert_eq!(balance(app, &c).await, "-1010.00");
+    let entries = penalty_entries(app, &c).await;
+    assert_eq!(entries.len(), 8, "{entries:?}"); // days 4, 7 (5-7), 8..13
+    let total: i64 = entries
+        .iter()
+        .map(|e| {
+            -(e["amount"]
+                .as_str()
+                .unwrap()
+                .replace('.', "")
+                .parse::<i64>()
+                .unwrap())
+        })
+        .sum();
+    assert_eq!(total, 1000);
+    let audit = app
+        .get(
+            &app.admin,
+            &format!("/api/v1/audit-log?action=penalty.accrued&entity_id={c}&limit=200"),
+        )
+        .await;
+    assert_eq!(audit.ok(200)["items"].as_array().unwrap().len(), 8);
+}
+
+async fn holds_follow_lateness_and_payment(app: &TestApp) {
+    set_policy(
+        app,
+        policy(
+            json!({"bp_per_day": 10, "grace_days": 0, "cap_bp": 1000}),
+            json!({"after_days_overdue": 5, "when_over_limit": false}),
+        ),
+    )
+    .await;
+    let (c, buyer, p, o) = company_with_debt(app).await;
+    let due = due_of(&o);
+    // A staff hold on another client is never lifted by the job; an exempt one is never held.
+    let other = app.company(11).await;
+    let director = app.staff("director").await;
+    let r = app
+        .send(
+            app.http
+                .put(app.url(&format!("/api/v1/clients/{other}/receivables-overrides")))
+                .bearer_auth(&director)
+                .json(&json!({"penalty_exempt": true, "auto_hold": false})),
+        )
+        .await;
+    assert_eq!(r.ok(200)["auto_hold"], false);
+
+    let r = run(app, JobName::CreditHolds, noon(due + Duration::days(4))).await;
+    assert_eq!((r.status, r.items), (RunStatus::Succeeded, 0));
+    assert_eq!(status_of(app, &c).await, "active");
+    let r = run(app, JobName::CreditHolds, noon(due + Duration::days(5))).await;
+    assert_eq!(r.items, 1, "{r:?}");
+    assert_eq!(status_of(app, &c).await, "on_hold");
+    let ov = app
+        .get(
+            &app.admin,
+            &format!("/api/v1/clients/{c}/receivables-overrides"),
+        )
+        .await;
+    assert_eq!(ov.ok(200)["held_by_job"], true);
+
+    // On hold, a new order is not released on credit: it waits for money.
+    app.sql(&format!(
+        "UPDATE clients SET credit_limit_minor = 500000 WHERE id = '{c}'"
+    ))
+    .await;
+    let o2 = app
+        .post(
+            &buyer,
+            "/api/v1/orders",
+            json!({"lines": [{"product_id": p, "quantity": 2}]}),
+        )
+        .await;
+    let o2 = o2.ok(201).clone();
+    assert_eq!(o2["status"], "awaiting_payment");
+
+    // The overdue bill is paid; the next run lifts the hold and releases the waiting order.
+    let accountant = app.staff("accountant").await;
+    let number = o["invoice"]["number"].as_str().unwrap();
+    app.post(
+        &accountant,
+        "/api/v1/payments",
+        json!({"amount": "1000.00", "value_date": "2026-12-03", "payer_inn": INN,
+               "payer_name": "Late Payer", "purpose": format!("Оплата по счету № {number}"),
+               "bank_reference": "late-1"}),
+    )
+    .await
+    .ok(201);
+    let bill = app
+        .get(
+            &app.admin,
+            &format!("/api/v1/invoices/{}", o["invoice"]["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(bill.ok(200)["status"], "paid");
+    let r = run(app, JobName::CreditHolds, noon(due + Duration::days(6))).await;
+    assert_eq!(r.items, 1, "{r:?}");
+    assert_eq!(status_of(app, &c).await, "active");
+    let o2 = app
+        .get(
+            &buyer,
+            &format!("/api/v1/orders/{}", o2["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(o2.ok(200)["status"], "released");
+    // Penalties stop with payment: the paid bill accrues nothing (the new one, released at
+    // day 6 on 10 days' terms, is not due yet).
+    let r = run(app, JobName::Penalties, noon(due + Duration::days(12))).await;
+    assert_eq!(r.items, 0);
+
+    // A hold put by staff stays, whatever the job finds.
+    app.patch(
+        &director,
+        &format!("/api/v1/clients/{c}"),
+        json!({"status": "on_hold"}),
+    )
+    .await
+    .ok(200);
+    run(app, JobName::CreditHolds, noon(due + Duration::days(31))).await;
+    assert_eq!(status_of(app, &c).await, "on_hold");
+    assert_eq!(status_of(app, &other).await, "active");
+}
