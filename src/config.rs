@@ -48,6 +48,10 @@ pub struct JobSettings {
     #[serde(default)]
     pub credit_holds: String,
     #[serde(default)]
+    pub dunning: String,
+    #[serde(default)]
+    pub advance_bonus: String,
+    #[serde(default)]
     pub housekeeping: String,
 }
 
@@ -58,6 +62,8 @@ impl JobSettings {
             JobName::ReservationExpiry => &self.reservation_expiry,
             JobName::Penalties => &self.penalties,
             JobName::CreditHolds => &self.credit_holds,
+            JobName::Dunning => &self.dunning,
+            JobName::AdvanceBonus => &self.advance_bonus,
             JobName::Housekeeping => &self.housekeeping,
         };
         Some(s.trim()).filter(|s| !s.is_empty())

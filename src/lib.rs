@@ -123,6 +123,7 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Application, String> {
         let settings = Arc::new(settings);
         let pool = open_database(&settings).await?;
+        scheduler::service::configure(&settings.business);
         let state = aw::Data::new(AppState {
             pool,
             tokens: auth::tokens::TokenKeys::new(&settings.auth),

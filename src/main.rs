@@ -96,6 +96,7 @@ fn main() {
             } => {
                 let now = now.as_deref().map(parse_now).transpose()?;
                 let pool = diaspar::open_database(&settings).await?;
+                diaspar::scheduler::service::configure(&settings.business);
                 let run = actix_web::web::block(move || {
                     diaspar::scheduler::service::run_from_cli(&pool, &name, now)
                 })

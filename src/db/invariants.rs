@@ -83,6 +83,11 @@ SELECT 'penalty entries differ from the accruals: ' || c.id AS what FROM clients
            WHERE e.client_id = c.id AND e.kind = 'penalty')
        <> -(SELECT COALESCE(SUM(a.amount_minor), 0) FROM penalty_accruals a WHERE a.client_id = c.id)
 UNION ALL
+SELECT 'bonus entries differ from the awards: ' || c.id AS what FROM clients c
+    WHERE (SELECT COALESCE(SUM(e.amount_minor), 0) FROM ledger_entries e
+           WHERE e.client_id = c.id AND e.kind = 'bonus')
+       <> (SELECT COALESCE(SUM(b.amount_minor), 0) FROM bonus_awards b WHERE b.client_id = c.id)
+UNION ALL
 SELECT 'audit rows and outbox events differ in number' AS what
     WHERE (SELECT COUNT(*) FROM audit_log) <> (SELECT COUNT(*) FROM outbox_events)
 ";

@@ -353,6 +353,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    dunning_notices (invoice_id, offset_days) {
+        invoice_id -> Text,
+        offset_days -> Integer,
+        client_id -> Text,
+        template -> Text,
+        subject -> Text,
+        body -> Text,
+        level_day -> Date,
+        policy_version -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    bonus_awards (invoice_id) {
+        invoice_id -> Text,
+        client_id -> Text,
+        amount_minor -> BigInt,
+        reason -> Text,
+        policy_version -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(invoices -> orders (order_id));
 diesel::joinable!(payments -> clients (client_id));
 diesel::joinable!(payment_allocations -> payments (payment_id));
@@ -387,4 +412,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     job_runs,
     receivables_policies,
     penalty_accruals,
+    dunning_notices,
+    bonus_awards,
 );

@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 pub const BILL: &str = "invoice.html";
 /// The reconciliation statement ("Акт сверки взаиморасчётов").
 pub const STATEMENT: &str = "statement.html";
+/// A payment reminder letter (plain text: subject line, then the body).
+pub const REMINDER: &str = "reminder.txt";
 
 fn templates() -> Result<&'static tera::Tera, ApiError> {
     static TEMPLATES: OnceLock<Result<tera::Tera, String>> = OnceLock::new();
@@ -20,6 +22,7 @@ fn templates() -> Result<&'static tera::Tera, ApiError> {
             t.add_raw_templates([
                 (BILL, include_str!("../templates/invoice.html.tera")),
                 (STATEMENT, include_str!("../templates/statement.html.tera")),
+                (REMINDER, include_str!("../templates/reminder.txt.tera")),
             ])
             .map_err(|e| format!("templates: {e:?}"))?;
             Ok(t)

@@ -465,3 +465,252 @@ pub fn control_holds(pool: &Pool, ctx: &JobContext<'_>) -> Result<Outcome, ApiEr
     }
     Ok(outcome)
 }
+
+// ---------------------------------------------------------------------------------------------
+// Dunning.
+
+/// Bills looked at per transaction.
+pub const DUNNING_BATCH: i64 = 500;
+
+/// The letter's data (the template is `documents::REMINDER`).
+#[derive(serde::Serialize)]
+struct Letter<'a> {
+    template: &'a str,
+    number: &'a str,
+    client_name: &'a str,
+    issue_date: String,
+    due_date: String,
+    days_to_due: i64,
+    days_overdue: i64,
+    total: String,
+    open: String,
+    penalty: String,
+    has_penalty: bool,
+    penalty_bp_per_day: i32,
+    penalty_percent: String,
+    grace_days: i32,
+    hold_days: i32,
+    bonus_bp: i32,
+    bonus_percent: String,
+    bonus_days: i32,
+    seller: crate::invoices::model::BillSeller,
+}
+
+fn percent(bp: i32) -> String {
+    let s = format!("{:.2}", bp as f64 / 100.0);
+    s.trim_end_matches('0')
+        .trim_end_matches('.')
+        .replace('.', ",")
+}
+
+fn date_ru(d: chrono::NaiveDate) -> String {
+    d.format("%d.%m.%Y").to_string()
+}
+
+/// The `dunning` job, daily: for each reminder level of the policy (by its day offset from the
+/// due date), the open receivables whose level day has come — and whose next level's day has
+/// not (a level passed while the server was down is not sent late when a later one is due) —
+/// get the letter once: a `dunning_notices` row unique per bill and level, and an
+/// `invoice.reminder` event carrying the rendered letter for the mailer.
+pub fn send_reminders(pool: &Pool, ctx: &JobContext<'_>) -> Result<Outcome, ApiError> {
+    let mut conn = pool.get()?;
+    let version = job_policy(&mut conn, ctx.now)?;
+    let policy = &version.policy;
+    let seller = crate::invoices::service::seller(crate::scheduler::service::business()?);
+    let today = ctx.now.date();
+    let mut levels = policy.reminders.clone();
+    levels.sort_by_key(|l| l.offset_days);
+    let mut outcome = Outcome::default();
+    for (i, level) in levels.iter().enumerate() {
+        let due_to = today - chrono::Duration::days(level.offset_days as i64);
+        let due_after = levels
+            .get(i + 1)
+            .map(|next| today - chrono::Duration::days(next.offset_days as i64));
+        let mut after: Option<String> = None;
+        loop {
+            let batch = ctx.batch(DUNNING_BATCH, outcome.items);
+            let (seen, last, sent) = db::write_tx(&mut conn, |c| -> Result<_, ApiError> {
+                let bills = store::reminder_candidates(
+                    c,
+                    due_to,
+                    due_after,
+                    level.offset_days,
+                    after.as_deref(),
+                    batch,
+                )?;
+                let last = bills.last().map(|b| b.invoice_id.clone());
+                let now = db::now();
+                let mut rows = Vec::with_capacity(bills.len());
+                for b in &bills {
+                    let days = (today - b.due_date).num_days();
+                    let letter = Letter {
+                        template: &level.template,
+                        number: &b.number,
+                        client_name: &b.client_name,
+                        issue_date: date_ru(b.issue_date),
+                        due_date: date_ru(b.due_date),
+                        days_to_due: (-days).max(0),
+                        days_overdue: days.max(0),
+                        total: money(b.total_minor).to_string(),
+                        open: money(b.open_minor).to_string(),
+                        penalty: money(b.penalty_minor).to_string(),
+                        has_penalty: b.penalty_minor > 0,
+                        penalty_bp_per_day: policy.penalty.bp_per_day,
+                        penalty_percent: percent(policy.penalty.bp_per_day),
+                        grace_days: policy.penalty.grace_days,
+                        hold_days: policy.credit_hold.after_days_overdue.unwrap_or(0),
+                        bonus_bp: policy.advance_bonus.bp,
+                        bonus_percent: percent(policy.advance_bonus.bp),
+                        bonus_days: policy.advance_bonus.min_days_before_due,
+                        seller: seller.clone(),
+                    };
+                    let text = crate::documents::render(crate::documents::REMINDER, &letter)?;
+                    let (subject, body) = match text.split_once("\n\n") {
+                        Some((s, b)) => (s.trim_start_matches("Тема: ").to_string(), b.to_string()),
+                        None => (format!("Счёт № {}", b.number), text.clone()),
+                    };
+                    rows.push(store::NoticeRow {
+                        invoice_id: b.invoice_id.clone(),
+                        offset_days: level.offset_days,
+                        client_id: b.client_id.clone(),
+                        template: level.template.clone(),
+                        subject,
+                        body,
+                        level_day: b.due_date + chrono::Duration::days(level.offset_days as i64),
+                        policy_version: version.version,
+                        created_at: now,
+                    });
+                }
+                store::insert_notices(c, &rows)?;
+                let changes: Vec<Change<'_>> = rows
+                    .iter()
+                    .zip(&bills)
+                    .map(|(n, b)| Change {
+                        action: "invoice.reminder",
+                        entity_type: "invoice",
+                        entity_id: &n.invoice_id,
+                        client_id: Some(&n.client_id),
+                        details: json!({"invoice": b.number, "offset_days": n.offset_days,
+                            "template": n.template, "subject": n.subject, "body": n.body,
+                            "open": money(b.open_minor)}),
+                    })
+                    .collect();
+                record_all(c, &ctx.actor, &changes)?;
+                Ok((bills.len() as i64, last, rows.len() as i64))
+            })?;
+            outcome.items += sent;
+            if seen == 0 {
+                break;
+            }
+            ctx.progress(outcome.items)?;
+            after = last;
+            if seen < batch {
+                break;
+            }
+        }
+    }
+    Ok(outcome)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Advance bonus.
+
+/// Bills looked at per transaction.
+pub const BONUS_BATCH: i64 = 1000;
+
+/// How far back the bonus job looks for bills paid in full.
+pub const BONUS_LOOKBACK_DAYS: i64 = 30;
+
+/// The `advance_bonus` job: a bill paid in full (its last allocation) at least
+/// `min_days_before_due` days before its due date earns `bp` of its total, and with
+/// `prepaid_orders` so does a bill paid by the day its goods were released; credited once per
+/// bill (`bonus_awards`, unique) as a `bonus` ledger entry per client, with an audit row and a
+/// `bonus.credited` event. Bills paid in the last 30 days are looked at.
+pub fn award_bonuses(pool: &Pool, ctx: &JobContext<'_>) -> Result<Outcome, ApiError> {
+    let mut conn = pool.get()?;
+    let version = job_policy(&mut conn, ctx.now)?;
+    let rule = version.policy.advance_bonus.clone();
+    let mut outcome = Outcome::default();
+    if rule.bp == 0 {
+        return Ok(outcome);
+    }
+    let since = ctx.now - chrono::Duration::days(BONUS_LOOKBACK_DAYS);
+    let mut after: Option<String> = None;
+    loop {
+        let batch = ctx.batch(BONUS_BATCH, outcome.items);
+        let (seen, last, awarded) = db::write_tx(&mut conn, |c| -> Result<_, ApiError> {
+            let bills = store::bonus_candidates(c, since, after.as_deref(), batch)?;
+            let last = bills.last().map(|b| b.invoice_id.clone());
+            let now = db::now();
+            let mut rows = Vec::new();
+            let mut per_client: std::collections::BTreeMap<&str, (i64, Vec<serde_json::Value>)> =
+                Default::default();
+            for b in &bills {
+                let early = b.paid_at.date()
+                    <= b.due_date - chrono::Duration::days(rule.min_days_before_due as i64);
+                let prepaid = rule.prepaid_orders
+                    && b.released_at.is_some_and(|r| b.paid_at.date() <= r.date());
+                if !(early || prepaid) {
+                    continue;
+                }
+                let amount = crate::money::bp_of(b.total_minor, rule.bp as i64);
+                if amount == 0 {
+                    continue;
+                }
+                let reason = if prepaid { "prepaid" } else { "early" };
+                rows.push(store::BonusRow {
+                    invoice_id: b.invoice_id.clone(),
+                    client_id: b.client_id.clone(),
+                    amount_minor: amount,
+                    reason: reason.to_string(),
+                    policy_version: version.version,
+                    created_at: now,
+                });
+                let e = per_client.entry(b.client_id.as_str()).or_default();
+                e.0 += amount;
+                e.1.push(json!({"invoice": b.number, "amount": money(amount), "reason": reason}));
+            }
+            store::insert_bonuses(c, &rows)?;
+            let postings: Vec<Posting<'_>> = per_client
+                .iter()
+                .map(|(client, (total, _))| Posting {
+                    client_id: client,
+                    kind: EntryKind::Bonus,
+                    amount: *total,
+                    floor: Floor::None,
+                    order_id: None,
+                    invoice_id: None,
+                    payment_id: None,
+                    reason: Some("bonus for early payment"),
+                })
+                .collect();
+            ledger::post_all(c, &ctx.actor, &postings)?;
+            let changes: Vec<Change<'_>> = per_client
+                .iter()
+                .map(|(client, (total, bills))| Change {
+                    action: "bonus.credited",
+                    entity_type: "client",
+                    entity_id: client,
+                    client_id: Some(client),
+                    details: json!({"total": money(*total), "bills": bills,
+                        "policy_version": version.version}),
+                })
+                .collect();
+            record_all(c, &ctx.actor, &changes)?;
+            // The balance grew: orders waiting for money may fit now.
+            let clients: Vec<&str> = per_client.keys().copied().collect();
+            crate::orders::service::release_waiting_all(c, &ctx.actor, &clients, ctx.now)?;
+            Ok((bills.len() as i64, last, rows.len() as i64))
+        })?;
+        outcome.items += awarded;
+        if seen == 0 {
+            break;
+        }
+        ctx.progress(outcome.items)?;
+        after = last;
+        if seen < batch {
+            break;
+        }
+    }
+    Ok(outcome)
+}

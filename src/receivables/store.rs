@@ -1,5 +1,6 @@
 //! Receivables SQL: policy versions, the penalty and hold candidates (portable, set-based),
-//! bulk writes (one statement per batch on PostgreSQL, a loop on in-process SQLite).
+//! bulk writes (one statement per batch on PostgreSQL, a loop on in-process SQLite). `$N`
+//! placeholders first appear in order 1, 2, 3…: SQLite numbers them by first appearance.
 
 use crate::db::schema::{clients, invoices, penalty_accruals, receivables_policies};
 use crate::db::DbConn;
@@ -290,4 +291,150 @@ pub fn set_status(
         moved.extend(ids_now);
     }
     Ok(moved)
+}
+
+/// An open receivable a reminder level is due for.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ReminderCandidate {
+    #[diesel(sql_type = Text)]
+    pub invoice_id: String,
+    #[diesel(sql_type = Text)]
+    pub number: String,
+    #[diesel(sql_type = Text)]
+    pub client_id: String,
+    #[diesel(sql_type = Text)]
+    pub client_name: String,
+    #[diesel(sql_type = BigInt)]
+    pub total_minor: i64,
+    #[diesel(sql_type = BigInt)]
+    pub open_minor: i64,
+    #[diesel(sql_type = BigInt)]
+    pub penalty_minor: i64,
+    #[diesel(sql_type = Date)]
+    pub issue_date: NaiveDate,
+    #[diesel(sql_type = Date)]
+    pub due_date: NaiveDate,
+}
+
+/// Open receivables due on or before `due_to` and (when given) after `due_after`, with no
+/// notice of the level `offset_days` yet, after the `after` id, in id order.
+pub fn reminder_candidates(
+    conn: &mut DbConn,
+    due_to: NaiveDate,
+    due_after: Option<NaiveDate>,
+    offset_days: i32,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<ReminderCandidate>> {
+    diesel::sql_query(
+        "SELECT i.id AS invoice_id, i.number, i.client_id, c.name AS client_name, i.total_minor, \
+           i.total_minor - i.paid_minor AS open_minor, i.penalty_minor, i.issue_date, i.due_date \
+         FROM invoices i JOIN orders o ON o.id = i.order_id JOIN clients c ON c.id = i.client_id \
+         WHERE i.status = 'issued' AND i.paid_minor < i.total_minor \
+           AND o.status NOT IN ('awaiting_payment', 'cancelled', 'expired') \
+           AND i.due_date <= $1 AND ($2 IS NULL OR i.due_date > $2) \
+           AND NOT EXISTS (SELECT 1 FROM dunning_notices n \
+                           WHERE n.invoice_id = i.id AND n.offset_days = $3) \
+           AND ($4 IS NULL OR i.id > $4) \
+         ORDER BY i.id LIMIT $5",
+    )
+    .bind::<Date, _>(due_to)
+    .bind::<Nullable<Date>, _>(due_after)
+    .bind::<diesel::sql_types::Integer, _>(offset_days)
+    .bind::<Nullable<Text>, _>(after)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::dunning_notices)]
+pub struct NoticeRow {
+    pub invoice_id: String,
+    pub offset_days: i32,
+    pub client_id: String,
+    pub template: String,
+    pub subject: String,
+    pub body: String,
+    pub level_day: NaiveDate,
+    pub policy_version: i32,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_notices(conn: &mut DbConn, rows: &[NoticeRow]) -> QueryResult<()> {
+    for chunk in rows.chunks(200) {
+        crate::on_each_backend!(conn, |c| diesel::insert_into(
+            crate::db::schema::dunning_notices::table
+        )
+        .values(chunk)
+        .execute(c)
+        .map(|_| ()))?;
+    }
+    Ok(())
+}
+
+/// A paid bill without a bonus yet.
+#[derive(Debug, Clone, QueryableByName)]
+pub struct BonusCandidate {
+    #[diesel(sql_type = Text)]
+    pub invoice_id: String,
+    #[diesel(sql_type = Text)]
+    pub number: String,
+    #[diesel(sql_type = Text)]
+    pub client_id: String,
+    #[diesel(sql_type = BigInt)]
+    pub total_minor: i64,
+    #[diesel(sql_type = Date)]
+    pub due_date: NaiveDate,
+    #[diesel(sql_type = Nullable<diesel::sql_types::Timestamp>)]
+    pub released_at: Option<NaiveDateTime>,
+    /// When its last allocation came: when it was paid in full.
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    pub paid_at: NaiveDateTime,
+}
+
+/// Bills paid in full since `paid_since` with no bonus yet, after the `after` id, in id order.
+pub fn bonus_candidates(
+    conn: &mut DbConn,
+    paid_since: NaiveDateTime,
+    after: Option<&str>,
+    limit: i64,
+) -> QueryResult<Vec<BonusCandidate>> {
+    diesel::sql_query(
+        "SELECT i.id AS invoice_id, i.number, i.client_id, i.total_minor, i.due_date, \
+           o.released_at, MAX(a.created_at) AS paid_at \
+         FROM invoices i JOIN orders o ON o.id = i.order_id \
+         JOIN payment_allocations a ON a.invoice_id = i.id \
+         LEFT JOIN bonus_awards b ON b.invoice_id = i.id \
+         WHERE i.status = 'paid' AND b.invoice_id IS NULL AND ($1 IS NULL OR i.id > $1) \
+         GROUP BY i.id, i.number, i.client_id, i.total_minor, i.due_date, o.released_at \
+         HAVING MAX(a.created_at) >= $2 \
+         ORDER BY i.id LIMIT $3",
+    )
+    .bind::<Nullable<Text>, _>(after)
+    .bind::<diesel::sql_types::Timestamp, _>(paid_since)
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = crate::db::schema::bonus_awards)]
+pub struct BonusRow {
+    pub invoice_id: String,
+    pub client_id: String,
+    pub amount_minor: i64,
+    pub reason: String,
+    pub policy_version: i32,
+    pub created_at: NaiveDateTime,
+}
+
+pub fn insert_bonuses(conn: &mut DbConn, rows: &[BonusRow]) -> QueryResult<()> {
+    for chunk in rows.chunks(500) {
+        crate::on_each_backend!(conn, |c| diesel::insert_into(
+            crate::db::schema::bonus_awards::table
+        )
+        .values(chunk)
+        .execute(c)
+        .map(|_| ()))?;
+    }
+    Ok(())
 }

@@ -14,14 +14,20 @@ pub enum JobName {
     Penalties,
     /// Clients go on credit hold, and come off the holds it put once the cause is paid.
     CreditHolds,
+    /// Reminder letters for open bills, each level once per bill.
+    Dunning,
+    /// Bonuses for bills paid early or in advance, once per bill.
+    AdvanceBonus,
     /// Expired idempotency keys and old job runs are deleted.
     Housekeeping,
 }
 
 impl JobName {
-    pub const ALL: [JobName; 4] = [
+    pub const ALL: [JobName; 6] = [
         JobName::ReservationExpiry,
+        JobName::Dunning,
         JobName::Penalties,
+        JobName::AdvanceBonus,
         JobName::CreditHolds,
         JobName::Housekeeping,
     ];
@@ -31,6 +37,8 @@ impl JobName {
             JobName::ReservationExpiry => "reservation_expiry",
             JobName::Penalties => "penalties",
             JobName::CreditHolds => "credit_holds",
+            JobName::Dunning => "dunning",
+            JobName::AdvanceBonus => "advance_bonus",
             JobName::Housekeeping => "housekeeping",
         }
     }
@@ -55,6 +63,14 @@ impl JobName {
                  overdue or the balance is below -credit_limit; the holds it put are lifted \
                  once the cause is paid, releasing the orders that then fit."
             }
+            JobName::Dunning => {
+                "Daily: each reminder level of the policy (days from the due date) is sent once \
+                 per open bill, as an invoice.reminder event with the rendered letter."
+            }
+            JobName::AdvanceBonus => {
+                "Bills paid in full the policy's days before due (or by the day their goods were \
+                 released) earn the bonus once: a bonus ledger entry per client."
+            }
             JobName::Housekeeping => {
                 "Idempotency keys older than 7 days and job runs older than 90 days are deleted."
             }
@@ -72,7 +88,9 @@ impl JobName {
                     .unwrap_or(now);
                 minute.format("%Y-%m-%dT%H:%M").to_string()
             }
-            JobName::Penalties | JobName::Housekeeping => now.date().to_string(),
+            JobName::Penalties | JobName::Dunning | JobName::Housekeeping => now.date().to_string(),
+            // Hourly: bonuses follow payments within the hour.
+            JobName::AdvanceBonus => now.format("%Y-%m-%dT%H").to_string(),
         }
     }
 }

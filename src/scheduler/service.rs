@@ -29,6 +29,21 @@ pub fn owner() -> &'static str {
     })
 }
 
+/// The business settings jobs use (seller requisites in letters), set once at start by
+/// `Application::build` and the CLI.
+static BUSINESS: OnceLock<crate::config::BusinessSettings> = OnceLock::new();
+
+pub fn configure(business: &crate::config::BusinessSettings) {
+    let _ = BUSINESS.set(business.clone());
+}
+
+/// The configured business settings (an error when the process did not configure them).
+pub fn business() -> Result<&'static crate::config::BusinessSettings, ApiError> {
+    BUSINESS
+        .get()
+        .ok_or_else(|| ApiError::internal("jobs run before scheduler::service::configure"))
+}
+
 /// What a job function gets: the injected `now`, the actor its changes are recorded under, and
 /// its lease, which `progress` keeps alive.
 pub struct JobContext<'a> {
@@ -101,6 +116,8 @@ fn dispatch(job: JobName, pool: &Pool, ctx: &JobContext<'_>) -> Result<Outcome, 
         JobName::ReservationExpiry => crate::receivables::service::expire_reservations(pool, ctx),
         JobName::Penalties => crate::receivables::service::accrue_penalties(pool, ctx),
         JobName::CreditHolds => crate::receivables::service::control_holds(pool, ctx),
+        JobName::Dunning => crate::receivables::service::send_reminders(pool, ctx),
+        JobName::AdvanceBonus => crate::receivables::service::award_bonuses(pool, ctx),
         JobName::Housekeeping => housekeeping(pool, ctx),
     }
 }

@@ -11,6 +11,8 @@ both_backends!(
     policy_versions_and_rules,
     penalties_accrue_daily_up_to_the_cap,
     holds_follow_lateness_and_payment,
+    reminders_each_level_once,
+    early_payment_earns_the_bonus_once,
 );
 
 async fn run(app: &TestApp, job: JobName, now: NaiveDateTime) -> JobRunView {
@@ -362,4 +364,129 @@ async fn holds_follow_lateness_and_payment(app: &TestApp) {
     run(app, JobName::CreditHolds, noon(due + Duration::days(31))).await;
     assert_eq!(status_of(app, &c).await, "on_hold");
     assert_eq!(status_of(app, &other).await, "active");
+}
+
+async fn reminders_each_level_once(app: &TestApp) {
+    set_policy(
+        app,
+        policy(
+            json!({"bp_per_day": 10, "grace_days": 0, "cap_bp": 1000}),
+            json!({"after_days_overdue": 20, "when_over_limit": false}),
+        ),
+    )
+    .await;
+    let mut p = policy(
+        json!({"bp_per_day": 10, "grace_days": 0, "cap_bp": 1000}),
+        json!({"after_days_overdue": 20, "when_over_limit": false}),
+    );
+    p["reminders"] = json!([
+        {"offset_days": 14, "template": "final_notice"},
+        {"offset_days": -3, "template": "before_due"},
+        {"offset_days": 1, "template": "overdue"}
+    ]);
+    set_policy(app, p).await;
+    let (_, _, _, o) = company_with_debt(app).await;
+    let due = due_of(&o);
+    let number = o["invoice"]["number"].as_str().unwrap().to_string();
+    let mut sent_on = Vec::new();
+    for day in -5..=20 {
+        let now = noon(due + Duration::days(day));
+        run(app, JobName::Penalties, now).await;
+        let r = run(app, JobName::Dunning, now).await;
+        assert_eq!(r.status, RunStatus::Succeeded, "{r:?}");
+        if r.items > 0 {
+            assert_eq!(r.items, 1);
+            sent_on.push(day);
+        }
+    }
+    assert_eq!(sent_on, [-3, 1, 14]);
+    let events = app
+        .get(
+            &app.admin,
+            "/api/v1/audit-log?action=invoice.reminder&limit=50",
+        )
+        .await;
+    let items = events.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 3);
+    let details: Vec<Value> = items
+        .iter()
+        .map(|e| match &e["details"] {
+            Value::String(s) => serde_json::from_str(s).unwrap(),
+            v => v.clone(),
+        })
+        .collect();
+    let templates: Vec<&str> = details
+        .iter()
+        .map(|d| d["template"].as_str().unwrap())
+        .collect();
+    assert_eq!(templates, ["before_due", "overdue", "final_notice"]);
+    for d in &details {
+        assert_eq!(d["invoice"], number.as_str());
+        assert!(d["subject"].as_str().unwrap().contains(&number), "{d}");
+        let body = d["body"].as_str().unwrap();
+        assert!(body.contains("ИНН 7801000005"), "{body}");
+        assert!(
+            body.contains(&format!("Оплата по счёту № {number}")),
+            "{body}"
+        );
+    }
+    assert!(details[1]["subject"]
+        .as_str()
+        .unwrap()
+        .contains("просрочен на 1 дн."));
+    // The overdue letter names the penalty rate; the final one the penalty accrued (14 days).
+    assert!(
+        details[1]["body"].as_str().unwrap().contains("0,1 %"),
+        "{}",
+        details[1]["body"]
+    );
+    assert!(
+        details[2]["body"].as_str().unwrap().contains("пени: 14.00"),
+        "{}",
+        details[2]["body"]
+    );
+    // A re-run of any day sends nothing again.
+    let r = run(
+        app,
+        JobName::Dunning,
+        noon(due + Duration::days(14)) + Duration::hours(1),
+    )
+    .await;
+    assert_eq!(r.status, RunStatus::Skipped);
+}
+
+async fn early_payment_earns_the_bonus_once(app: &TestApp) {
+    let mut p = policy(
+        json!({"bp_per_day": 0, "grace_days": 0, "cap_bp": 0}),
+        json!({"after_days_overdue": null, "when_over_limit": false}),
+    );
+    p["advance_bonus"] = json!({"bp": 100, "min_days_before_due": 5, "prepaid_orders": true});
+    set_policy(app, p).await;
+    let (c, _, _, o) = company_with_debt(app).await;
+    let accountant = app.staff("accountant").await;
+    let number = o["invoice"]["number"].as_str().unwrap();
+    app.post(
+        &accountant,
+        "/api/v1/payments",
+        json!({"amount": "1000.00", "value_date": "2026-12-03", "payer_inn": INN,
+               "payer_name": "Early Payer", "purpose": format!("Оплата по счету № {number}"),
+               "bank_reference": "early-1"}),
+    )
+    .await
+    .ok(201);
+    assert_eq!(balance(app, &c).await, "0.00");
+    let now = diaspar::db::now();
+    let r = run(app, JobName::AdvanceBonus, now).await;
+    assert_eq!((r.status, r.items), (RunStatus::Succeeded, 1), "{r:?}");
+    assert_eq!(balance(app, &c).await, "10.00");
+    let r = run(app, JobName::AdvanceBonus, now + Duration::hours(1)).await;
+    assert_eq!((r.status, r.items), (RunStatus::Succeeded, 0));
+    assert_eq!(balance(app, &c).await, "10.00");
+    let audit = app
+        .get(
+            &app.admin,
+            &format!("/api/v1/audit-log?action=bonus.credited&entity_id={c}"),
+        )
+        .await;
+    assert_eq!(audit.ok(200)["items"].as_array().unwrap().len(), 1);
 }

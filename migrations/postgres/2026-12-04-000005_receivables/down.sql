@@ -1,3 +1,5 @@
+DROP TABLE bonus_awards;
+DROP TABLE dunning_notices;
 DROP TABLE penalty_accruals;
 ALTER TABLE invoices DROP COLUMN penalty_through;
 ALTER TABLE invoices DROP COLUMN penalty_minor;

@@ -31,3 +31,31 @@ CREATE TABLE penalty_accruals (
     PRIMARY KEY (invoice_id, day)
 );
 CREATE INDEX penalty_accruals_client_idx ON penalty_accruals (client_id, day);
+
+-- Reminder letters: each level (by its day offset from the due date) once per bill.
+CREATE TABLE dunning_notices (
+    invoice_id TEXT NOT NULL REFERENCES invoices (id),
+    offset_days INTEGER NOT NULL,
+    client_id TEXT NOT NULL REFERENCES clients (id),
+    template TEXT NOT NULL,
+    subject TEXT NOT NULL,
+    body TEXT NOT NULL,
+    -- The bill's due date + offset: the day the level was for.
+    level_day DATE NOT NULL,
+    policy_version INTEGER NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    PRIMARY KEY (invoice_id, offset_days)
+);
+CREATE INDEX dunning_notices_client_idx ON dunning_notices (client_id, level_day);
+
+-- Bonuses for early payment: once per bill.
+CREATE TABLE bonus_awards (
+    invoice_id TEXT PRIMARY KEY REFERENCES invoices (id),
+    client_id TEXT NOT NULL REFERENCES clients (id),
+    amount_minor BIGINT NOT NULL CHECK (amount_minor > 0),
+    -- 'early' (paid N days before due) or 'prepaid' (paid before its goods were released).
+    reason TEXT NOT NULL CHECK (reason IN ('early', 'prepaid')),
+    policy_version INTEGER NOT NULL,
+    created_at TIMESTAMP NOT NULL
+);
+CREATE INDEX bonus_awards_client_idx ON bonus_awards (client_id);
