@@ -137,6 +137,9 @@ impl Application {
             catalog: Arc::new(catalog::service::page_cache(
                 std::time::Duration::from_millis(settings.server.catalog_cache_ms),
             )),
+            policy: Arc::new(receivables::service::policy_cache(
+                std::time::Duration::from_millis(settings.auth.principal_cache_ms),
+            )),
             settings: settings.clone(),
         });
         let listener = TcpListener::bind((settings.server.host.as_str(), settings.server.port))

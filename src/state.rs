@@ -16,4 +16,6 @@ pub struct AppState {
     pub discounts: Arc<crate::pricing::service::DiscountCache>,
     /// Recently read catalog pages.
     pub catalog: Arc<crate::catalog::service::PageCache>,
+    /// The receivables policy in force, recently read.
+    pub policy: Arc<crate::receivables::service::PolicyCache>,
 }

@@ -136,7 +136,15 @@ pub async fn create(
                 email: input.email.trim().to_string(),
                 phone: input.phone.map(|s| s.trim().to_string()),
                 credit_limit_minor: input.credit_limit.unwrap_or(Money::ZERO).minor(),
-                payment_terms_days: input.payment_terms_days.unwrap_or(0),
+                payment_terms_days: match input.payment_terms_days {
+                    Some(days) => days,
+                    // The policy's default terms (the reservation TTL and window do not matter).
+                    None => {
+                        crate::receivables::service::job_policy(conn, now)?
+                            .policy
+                            .payment_terms_days
+                    }
+                },
                 tier_id: None,
                 tier_pinned: false,
                 status: input

@@ -178,8 +178,11 @@ pub async fn create(
         ));
     }
     validate(&input)?;
-    let ttl = chrono::Duration::hours(state.settings.business.reservation_ttl_hours);
+    let policy = state.policy.clone();
+    let settings = state.settings.clone();
     idempotency::run_once(&state.pool, &state.in_flight, idem, 201, move |conn| {
+        let terms = crate::receivables::service::current_policy(conn, &policy, &settings.business)?;
+        let ttl = chrono::Duration::hours(terms.policy.reservation_ttl_hours as i64);
         place(conn, &actor, &input, ttl)
     })
     .await

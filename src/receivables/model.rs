@@ -80,7 +80,7 @@ pub struct CommissionRule {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReceivablesPolicy {
-    /// Payment terms of new clients, days after release.
+    /// Payment terms of clients created without their own, days after release.
     #[schema(example = 10)]
     pub payment_terms_days: i32,
     /// How long an unpaid order keeps its stock, hours.
@@ -98,8 +98,8 @@ pub struct ReceivablesPolicy {
 }
 
 impl ReceivablesPolicy {
-    /// The terms before a director sets any: from the configuration, with no penalty, no
-    /// bonus and no automatic hold.
+    /// The terms before a director sets any: from the configuration, due on release for clients
+    /// without terms of their own, no penalty, no bonus and no automatic hold.
     pub fn defaults(reservation_ttl_hours: i64, tier_window_days: i64) -> ReceivablesPolicy {
         ReceivablesPolicy {
             payment_terms_days: 10,

@@ -207,6 +207,39 @@ async fn policy_versions_and_rules(app: &TestApp) {
         r.ok(200).clone(),
         json!({"client_id": c, "penalty_exempt": false, "auto_hold": true, "held_by_job": false})
     );
+
+    // Orders and new clients follow the version in force: its reservation TTL and terms.
+    let mut short = good.clone();
+    short["reservation_ttl_hours"] = json!(5);
+    short["payment_terms_days"] = json!(21);
+    set_policy(app, short).await;
+    let nc = app
+        .post(
+            &app.admin,
+            "/api/v1/clients",
+            json!({"name": "No Terms", "inn": "7707083893", "kpp": "770701001", "legal_address": "Moscow",
+                   "email": "noterms@example.com"}),
+        )
+        .await;
+    let nc = nc.ok(201).clone();
+    assert_eq!(nc["payment_terms_days"], 21);
+    let (_, buyer) = app
+        .client_user(nc["id"].as_str().unwrap(), "client_buyer")
+        .await;
+    let p = stocked(app, "TTL-1", "100.00", 5).await;
+    let o = app
+        .post(
+            &buyer,
+            "/api/v1/orders",
+            json!({"lines": [{"product_id": p, "quantity": 1}]}),
+        )
+        .await;
+    let o = o.ok(201).clone();
+    assert_eq!(o["status"], "awaiting_payment");
+    let until =
+        chrono::DateTime::parse_from_rfc3339(o["reserved_until"].as_str().unwrap()).unwrap();
+    let minutes = (until.naive_utc() - diaspar::db::now()).num_minutes();
+    assert!((290..=300).contains(&minutes), "{minutes}");
 }
 
 async fn penalties_accrue_daily_up_to_the_cap(app: &TestApp) {
