@@ -151,8 +151,46 @@ pub async fn get_top_debtors(
     ))
 }
 
+/// Seller motivation per responsible manager (staff).
+///
+/// For `[from, to]`: the paid turnover of each manager's clients (Σ payment allocations to
+/// their bills in the period), their open receivables and the part overdue at the end of the
+/// period, and the commission: `base_bp × max(0, 1 − overdue_factor × overdue_share)` of the
+/// paid turnover, with both numbers from the receivables policy in force at the end of the
+/// period (`commission.base_bp`, `commission.overdue_factor_bp`, 10,000 = a factor of 1).
+#[utoipa::path(
+    tag = "reports",
+    operation_id = "get_managers_report",
+    params(ManagersQuery),
+    responses(
+        (status = 200, description = "The report (JSON), or a CSV attachment `managers-<from>-<to>.csv`",
+            content((ManagersReport = "application/json"), (String = "text/csv")),
+            headers(("Content-Disposition" = String, description = "CSV only"))),
+        (status = 403, description = "Not staff (`forbidden`)", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "`from` or `to` missing or out of range, `to` before `from`, or a period of three years or more (`validation_failed`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[get("/reports/managers")]
+pub async fn get_managers_report(
+    state: web::Data<AppState>,
+    who: Principal,
+    q: web::Query<ManagersQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = q.into_inner();
+    let format = q.format;
+    let report = service::managers(&state.pool, who, q).await?;
+    Ok(respond(
+        format,
+        &report,
+        |r| (r.csv_filename(), r.to_csv()),
+        None,
+    ))
+}
+
 pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
     cfg.service(get_aging_report)
         .service(get_turnover_report)
-        .service(get_top_debtors);
+        .service(get_top_debtors)
+        .service(get_managers_report);
 }

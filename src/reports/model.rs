@@ -345,6 +345,133 @@ pub struct DebtorsReport {
     pub items: Vec<DebtorRow>,
 }
 
+#[derive(Debug, Clone, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ManagersQuery {
+    /// First day of the period (inclusive, UTC).
+    #[param(required = true, nullable = false, example = "2026-11-01")]
+    pub from: Option<NaiveDate>,
+    /// Last day of the period (inclusive, UTC); at most three years after `from`.
+    #[param(required = true, nullable = false, example = "2026-11-30")]
+    pub to: Option<NaiveDate>,
+    /// `json` (default) or `csv`.
+    pub format: Option<ReportFormat>,
+}
+
+impl ManagersQuery {
+    pub fn period(&self) -> Result<Period, ApiError> {
+        TurnoverQuery {
+            from: self.from,
+            to: self.to,
+            client_id: None,
+            format: None,
+        }
+        .period()
+    }
+}
+
+/// A manager's motivation for a period.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ManagerRow {
+    /// Null: the clients without a responsible manager.
+    pub manager_id: Option<String>,
+    pub manager_name: Option<String>,
+    /// Clients of the manager with payments in the period or open receivables.
+    pub clients: i64,
+    /// Money of the manager's clients that paid bills in the period (Σ allocations, net of
+    /// corrections).
+    pub paid_turnover: SignedMoney,
+    /// Open receivables of the manager's clients now.
+    pub open: Money,
+    /// The part of `open` overdue at the end of the period (due before `to` + 1 day).
+    pub overdue: Money,
+    /// `overdue` / `open` (0 without receivables), a decimal fraction with 4 places.
+    pub overdue_share: rust_decimal::Decimal,
+    /// The commission rate after the overdue reduction, in basis points (2 decimals).
+    pub commission_rate_bp: rust_decimal::Decimal,
+    /// `paid_turnover` × `commission_rate_bp` / 10,000, half-up to the kopeck (0 when the
+    /// turnover is negative).
+    pub commission: Money,
+}
+
+/// Seller motivation per responsible manager over `[from, to]`. The rate is
+/// `base_bp × max(0, 1 − overdue_factor × overdue_share)`, with `base_bp` and
+/// `overdue_factor_bp` (10,000 = a factor of 1) from the receivables policy in force at the end
+/// of the period: with 3 % and a factor of 2, a manager with 10 % of the receivables overdue
+/// earns 3 % × (1 − 0.2) = 2.4 % of the paid turnover.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ManagersReport {
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub policy_version: i32,
+    pub base_bp: i32,
+    pub overdue_factor_bp: i32,
+    /// The row without a manager first, then by manager id.
+    pub items: Vec<ManagerRow>,
+}
+
+/// The effective rate and the commission of a manager (see `ManagersReport`).
+pub fn commission(
+    paid_minor: i64,
+    open_minor: i64,
+    overdue_minor: i64,
+    base_bp: i32,
+    factor_bp: i32,
+) -> (rust_decimal::Decimal, rust_decimal::Decimal, i64) {
+    use rust_decimal::prelude::*;
+    let mut share = if open_minor > 0 {
+        (Decimal::from(overdue_minor) / Decimal::from(open_minor))
+            .round_dp_with_strategy(4, RoundingStrategy::MidpointAwayFromZero)
+    } else {
+        Decimal::ZERO
+    };
+    share.rescale(4);
+    let factor = Decimal::from(factor_bp) / Decimal::from(10_000);
+    let keep = (Decimal::ONE - factor * share).max(Decimal::ZERO);
+    let mut rate = (Decimal::from(base_bp) * keep)
+        .round_dp_with_strategy(2, RoundingStrategy::MidpointAwayFromZero);
+    rate.rescale(2);
+    let amount = (Decimal::from(paid_minor.max(0)) * rate / Decimal::from(10_000))
+        .round_dp_with_strategy(0, RoundingStrategy::MidpointAwayFromZero)
+        .to_i64()
+        .unwrap_or(0);
+    (share, rate, amount)
+}
+
+impl ManagersReport {
+    pub fn csv_filename(&self) -> String {
+        format!("managers-{}-{}.csv", self.from, self.to)
+    }
+
+    pub fn to_csv(&self) -> String {
+        let mut w = CsvWriter::new();
+        w.header(&[
+            "manager_id",
+            "manager_name",
+            "clients",
+            "paid_turnover",
+            "open",
+            "overdue",
+            "overdue_share",
+            "commission_rate_bp",
+            "commission",
+        ]);
+        for r in &self.items {
+            w.opt_value(r.manager_id.as_deref())
+                .opt_text(r.manager_name.as_deref())
+                .value(r.clients)
+                .value(r.paid_turnover)
+                .value(r.open)
+                .value(r.overdue)
+                .value(r.overdue_share)
+                .value(r.commission_rate_bp)
+                .value(r.commission)
+                .end_row();
+        }
+        w.finish()
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // CSV (RFC 4180): CRLF line ends, a field quoted when it holds a comma, a quote, CR or LF, with
 // quotes doubled. Text that a spreadsheet would run as a formula (starting with = + - @, tab or
@@ -622,6 +749,20 @@ mod tests {
             ApiError::Validation(v) => v.into_iter().map(|f| (f.field, f.code)).collect(),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn commission_is_cut_by_the_overdue_share() {
+        // 3 %, factor 2, 10 % overdue: 2.4 % of 10,000.00 = 240.00.
+        let (share, rate, amount) = commission(1_000_000, 100_000, 10_000, 300, 20_000);
+        assert_eq!(share.to_string(), "0.1000");
+        assert_eq!(rate.to_string(), "240.00");
+        assert_eq!(amount, 24_000);
+        // More than half overdue with factor 2: nothing.
+        assert_eq!(commission(1_000_000, 100, 60, 300, 20_000).2, 0);
+        // No receivables: the base rate; a negative turnover earns nothing.
+        assert_eq!(commission(333, 0, 0, 300, 20_000).2, 10);
+        assert_eq!(commission(-500, 0, 0, 300, 20_000).2, 0);
     }
 
     #[test]

@@ -199,3 +199,69 @@ pub async fn debtors(
             .collect(),
     })
 }
+
+pub async fn managers(
+    pool: &Pool,
+    actor: Principal,
+    q: ManagersQuery,
+) -> Result<ManagersReport, ApiError> {
+    ensure_staff(&actor)?;
+    let period = q.period()?;
+    let start = period.from.and_time(chrono::NaiveTime::MIN);
+    let next_day = period
+        .to
+        .succ_opt()
+        .ok_or_else(|| ApiError::field("to", "out_of_range", "is too late"))?;
+    let end = next_day.and_time(chrono::NaiveTime::MIN);
+    let (policy, (paid, open, names)) = db::run(pool, move |c| {
+        let policy = crate::receivables::service::job_policy(c, end)?;
+        Ok((policy, store::managers(c, start, end, next_day)?))
+    })
+    .await?;
+    let rule = &policy.policy.commission;
+    let mut keys: Vec<&str> = paid
+        .iter()
+        .map(|p| p.manager_key.as_str())
+        .chain(open.iter().map(|o| o.manager_key.as_str()))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let items = keys
+        .into_iter()
+        .map(|key| {
+            let p = paid.iter().find(|p| p.manager_key == key);
+            let o = open.iter().find(|o| o.manager_key == key);
+            let paid_minor = p.map_or(0, |p| p.paid_minor);
+            let (open_minor, overdue_minor) = o.map_or((0, 0), |o| (o.open_minor, o.overdue_minor));
+            let (share, rate, amount) = commission(
+                paid_minor,
+                open_minor,
+                overdue_minor,
+                rule.base_bp,
+                rule.overdue_factor_bp,
+            );
+            ManagerRow {
+                manager_id: Some(key.to_string()).filter(|k| !k.is_empty()),
+                manager_name: names
+                    .iter()
+                    .find(|(id, _)| id == key)
+                    .map(|(_, n)| n.clone()),
+                clients: p.map_or(0, |p| p.clients).max(o.map_or(0, |o| o.clients)),
+                paid_turnover: SignedMoney::from_minor(paid_minor),
+                open: Money::from_minor(open_minor),
+                overdue: Money::from_minor(overdue_minor),
+                overdue_share: share,
+                commission_rate_bp: rate,
+                commission: Money::from_minor(amount),
+            }
+        })
+        .collect();
+    Ok(ManagersReport {
+        from: period.from,
+        to: period.to,
+        policy_version: policy.version,
+        base_bp: rule.base_bp,
+        overdue_factor_bp: rule.overdue_factor_bp,
+        items,
+    })
+}

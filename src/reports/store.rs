@@ -116,6 +116,80 @@ JOIN clients c ON c.id = a.client_id \
 LEFT JOIN users u ON u.id = c.manager_id \
 ORDER BY a.client_id";
 
+/// Paid turnover per manager key ('' = no manager): $1 start (inclusive), $2 end (exclusive).
+pub const MANAGERS_PAID_SQL: &str = "\
+SELECT COALESCE(c.manager_id, '') AS manager_key, \
+  CAST(COALESCE(SUM(a.amount_minor), 0) AS BIGINT) AS paid_minor, COUNT(DISTINCT c.id) AS clients \
+FROM payment_allocations a JOIN invoices i ON i.id = a.invoice_id \
+JOIN clients c ON c.id = i.client_id \
+WHERE a.created_at >= $1 AND a.created_at < $2 \
+GROUP BY COALESCE(c.manager_id, '')";
+
+/// Open and overdue receivables per manager key: $1 overdue when due before it.
+pub const MANAGERS_OPEN_SQL: &str = "\
+SELECT COALESCE(c.manager_id, '') AS manager_key, \
+  CAST(COALESCE(SUM(i.total_minor - i.paid_minor), 0) AS BIGINT) AS open_minor, \
+  CAST(COALESCE(SUM(CASE WHEN i.due_date < $1 THEN i.total_minor - i.paid_minor ELSE 0 END), 0) \
+    AS BIGINT) AS overdue_minor, COUNT(DISTINCT c.id) AS clients \
+FROM invoices i JOIN orders o ON o.id = i.order_id JOIN clients c ON c.id = i.client_id \
+WHERE i.status = 'issued' AND i.paid_minor < i.total_minor \
+  AND o.status NOT IN ('awaiting_payment', 'cancelled', 'expired') \
+GROUP BY COALESCE(c.manager_id, '')";
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ManagerPaid {
+    #[diesel(sql_type = Text)]
+    pub manager_key: String,
+    #[diesel(sql_type = BigInt)]
+    pub paid_minor: i64,
+    #[diesel(sql_type = BigInt)]
+    pub clients: i64,
+}
+
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ManagerOpen {
+    #[diesel(sql_type = Text)]
+    pub manager_key: String,
+    #[diesel(sql_type = BigInt)]
+    pub open_minor: i64,
+    #[diesel(sql_type = BigInt)]
+    pub overdue_minor: i64,
+    #[diesel(sql_type = BigInt)]
+    pub clients: i64,
+}
+
+/// Paid turnover in `[start, end)` and receivables overdue before `overdue_before`, per manager
+/// key, with the managers' names.
+#[allow(clippy::type_complexity)]
+pub fn managers(
+    conn: &mut DbConn,
+    start: chrono::NaiveDateTime,
+    end: chrono::NaiveDateTime,
+    overdue_before: chrono::NaiveDate,
+) -> QueryResult<(Vec<ManagerPaid>, Vec<ManagerOpen>, Vec<(String, String)>)> {
+    use crate::db::schema::users;
+    let paid: Vec<ManagerPaid> = diesel::sql_query(MANAGERS_PAID_SQL)
+        .bind::<Timestamp, _>(start)
+        .bind::<Timestamp, _>(end)
+        .load(conn)?;
+    let open: Vec<ManagerOpen> = diesel::sql_query(MANAGERS_OPEN_SQL)
+        .bind::<Date, _>(overdue_before)
+        .load(conn)?;
+    let mut ids: Vec<&str> = paid
+        .iter()
+        .map(|p| p.manager_key.as_str())
+        .chain(open.iter().map(|o| o.manager_key.as_str()))
+        .filter(|k| !k.is_empty())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let names: Vec<(String, String)> = users::table
+        .filter(users::id.eq_any(&ids))
+        .select((users::id, users::full_name))
+        .load(conn)?;
+    Ok((paid, open, names))
+}
+
 #[derive(Debug, Clone, QueryableByName)]
 pub struct Sums {
     #[diesel(sql_type = BigInt)]
@@ -322,5 +396,7 @@ mod tests {
         placeholders_in_order(&aging_by_manager_sql(), 6);
         placeholders_in_order(DEBTORS_SQL, 2);
         placeholders_in_order(TURNOVER_SQL, 5);
+        placeholders_in_order(MANAGERS_PAID_SQL, 2);
+        placeholders_in_order(MANAGERS_OPEN_SQL, 1);
     }
 }

@@ -13,6 +13,7 @@ both_backends!(
     holds_follow_lateness_and_payment,
     reminders_each_level_once,
     early_payment_earns_the_bonus_once,
+    manager_commission_follows_overdue_share,
 );
 
 async fn run(app: &TestApp, job: JobName, now: NaiveDateTime) -> JobRunView {
@@ -522,4 +523,115 @@ async fn early_payment_earns_the_bonus_once(app: &TestApp) {
         )
         .await;
     assert_eq!(audit.ok(200)["items"].as_array().unwrap().len(), 1);
+}
+
+async fn manager_commission_follows_overdue_share(app: &TestApp) {
+    // 3 % of the paid turnover, cut by twice the overdue share.
+    set_policy(
+        app,
+        policy(
+            json!({"bp_per_day": 0, "grace_days": 0, "cap_bp": 0}),
+            json!({"after_days_overdue": null, "when_over_limit": false}),
+        ),
+    )
+    .await;
+    let email = format!("m-{}@staff.test", uuid::Uuid::new_v4().simple());
+    let m = app
+        .post(
+            &app.admin,
+            "/api/v1/users",
+            json!({"email": email, "full_name": "Maria Manager", "role": "manager", "password": PASSWORD}),
+        )
+        .await;
+    let m = m.ok(201)["id"].as_str().unwrap().to_string();
+    let (c, buyer, p, a) = company_with_debt(app).await; // A: 1000.00 released
+    app.patch(
+        &app.admin,
+        &format!("/api/v1/clients/{c}"),
+        json!({"manager_id": m, "credit_limit": "5000.00"}),
+    )
+    .await
+    .ok(200);
+    let mut bills = Vec::new();
+    for qty in [1, 9] {
+        let o = app
+            .post(
+                &buyer,
+                "/api/v1/orders",
+                json!({"lines": [{"product_id": p, "quantity": qty}]}),
+            )
+            .await;
+        let o = o.ok(201).clone();
+        assert_eq!(o["status"], "released");
+        bills.push(o["invoice"]["id"].as_str().unwrap().to_string());
+    }
+    // B (100.00) is long overdue, C (900.00) not due: 10 % overdue.
+    app.sql(&format!(
+        "UPDATE invoices SET due_date = '2020-01-01' WHERE id = '{}'",
+        bills[0]
+    ))
+    .await;
+    let accountant = app.staff("accountant").await;
+    app.post(
+        &accountant,
+        "/api/v1/payments",
+        json!({"amount": "1000.00", "value_date": "2026-12-03", "payer_inn": INN,
+               "payer_name": "Late Payer",
+               "purpose": format!("Оплата по счету № {}", a["invoice"]["number"].as_str().unwrap()),
+               "bank_reference": "commission-1"}),
+    )
+    .await
+    .ok(201);
+    let today = diaspar::db::now().date();
+    let r = app
+        .get(
+            &accountant,
+            &format!(
+                "/api/v1/reports/managers?from={}&to={today}",
+                today - Duration::days(30)
+            ),
+        )
+        .await;
+    let body = r.ok(200).clone();
+    assert_eq!(body["base_bp"], 300);
+    let row = body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["manager_id"] == m.as_str())
+        .unwrap()
+        .clone();
+    assert_eq!(row["manager_name"], "Maria Manager");
+    assert_eq!(row["paid_turnover"], "1000.00");
+    assert_eq!(row["open"], "1000.00");
+    assert_eq!(row["overdue"], "100.00");
+    assert_eq!(row["overdue_share"], "0.1000");
+    assert_eq!(row["commission_rate_bp"], "240.00");
+    assert_eq!(row["commission"], "24.00");
+    let csv = app
+        .send(
+            app.http
+                .get(app.url(&format!(
+                    "/api/v1/reports/managers?from={today}&to={today}&format=csv"
+                )))
+                .bearer_auth(&accountant),
+        )
+        .await;
+    let text = csv.body.as_str().unwrap().to_string();
+    assert!(
+        text.starts_with("manager_id,manager_name,clients,paid_turnover"),
+        "{text}"
+    );
+    assert!(
+        text.contains(&format!(
+            "{m},Maria Manager,1,1000.00,1000.00,100.00,0.1000,240.00,24.00"
+        )),
+        "{text}"
+    );
+    app.get(
+        &buyer,
+        &format!("/api/v1/reports/managers?from={today}&to={today}"),
+    )
+    .await
+    .problem(403, "forbidden");
 }
