@@ -52,6 +52,8 @@ pub struct JobSettings {
     #[serde(default)]
     pub advance_bonus: String,
     #[serde(default)]
+    pub tier_recalc: String,
+    #[serde(default)]
     pub housekeeping: String,
 }
 
@@ -64,6 +66,7 @@ impl JobSettings {
             JobName::CreditHolds => &self.credit_holds,
             JobName::Dunning => &self.dunning,
             JobName::AdvanceBonus => &self.advance_bonus,
+            JobName::TierRecalc => &self.tier_recalc,
             JobName::Housekeeping => &self.housekeeping,
         };
         Some(s.trim()).filter(|s| !s.is_empty())

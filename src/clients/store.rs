@@ -129,3 +129,80 @@ pub fn update(conn: &mut DbConn, id: &str, changes: &ClientChanges) -> QueryResu
         .execute(conn)?;
     find(conn, id)?.ok_or(diesel::result::Error::NotFound)
 }
+
+/// A tier change the recalculation decided: the client, the tier it had when read, its new one.
+pub struct TierMove<'a> {
+    pub client_id: &'a str,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+}
+
+/// Sets each client's tier `from` → `to` (client ids unique), only where the tier is still
+/// `from` and not pinned (a director's change since the read wins); returns the ids that moved. On PostgreSQL the rows are locked in id order first (the lock order of
+/// ledger postings), then moved in one statement per 1,000; SQLite has one writer at a time
+/// and moves them row by row.
+pub fn move_tiers(
+    conn: &mut DbConn,
+    moves: &[TierMove<'_>],
+    at: chrono::NaiveDateTime,
+) -> QueryResult<Vec<String>> {
+    use diesel::sql_types::{Array, Nullable, Text, Timestamp};
+    match conn {
+        DbConn::Pg(pg) => {
+            #[derive(QueryableByName)]
+            struct Moved {
+                #[diesel(sql_type = Text)]
+                id: String,
+            }
+            let mut done = Vec::new();
+            for chunk in moves.chunks(1000) {
+                let ids: Vec<&str> = chunk.iter().map(|m| m.client_id).collect();
+                let from: Vec<Option<&str>> = chunk.iter().map(|m| m.from).collect();
+                let to: Vec<Option<&str>> = chunk.iter().map(|m| m.to).collect();
+                clients::table
+                    .filter(clients::id.eq_any(&ids))
+                    .order(clients::id.asc())
+                    .select(clients::id)
+                    .for_update()
+                    .load::<String>(pg)?;
+                // NULL is no tier: `IS NOT DISTINCT FROM` compares it as a value, and the
+                // arrays are typed so that NULL elements bind.
+                let rows: Vec<Moved> = diesel::sql_query(
+                    "UPDATE clients SET tier_id = v.to_tier, updated_at = $4 \
+                     FROM unnest($1::text[], $2::text[], $3::text[]) AS v(id, from_tier, to_tier) \
+                     WHERE clients.id = v.id AND NOT clients.tier_pinned \
+                       AND clients.tier_id IS NOT DISTINCT FROM v.from_tier \
+                     RETURNING clients.id",
+                )
+                .bind::<Array<Text>, _>(&ids)
+                .bind::<Array<Nullable<Text>>, _>(&from)
+                .bind::<Array<Nullable<Text>>, _>(&to)
+                .bind::<Timestamp, _>(at)
+                .load(pg)?;
+                done.extend(rows.into_iter().map(|r| r.id));
+            }
+            Ok(done)
+        }
+        DbConn::Sqlite(_) => {
+            let mut done = Vec::new();
+            for m in moves {
+                let unpinned = clients::table
+                    .find(m.client_id)
+                    .filter(clients::tier_pinned.eq(false));
+                let set = (clients::tier_id.eq(m.to), clients::updated_at.eq(at));
+                let n = match m.from {
+                    Some(f) => diesel::update(unpinned.filter(clients::tier_id.eq(f)))
+                        .set(set)
+                        .execute(conn)?,
+                    None => diesel::update(unpinned.filter(clients::tier_id.is_null()))
+                        .set(set)
+                        .execute(conn)?,
+                };
+                if n == 1 {
+                    done.push(m.client_id.to_string());
+                }
+            }
+            Ok(done)
+        }
+    }
+}

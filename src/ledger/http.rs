@@ -24,9 +24,7 @@ pub async fn get_account(
     who: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let window = state.settings.business.turnover_window_days;
-    Ok(HttpResponse::Ok()
-        .json(service::account(&state.pool, who, path.into_inner(), window).await?))
+    Ok(HttpResponse::Ok().json(service::account(&state, who, path.into_inner()).await?))
 }
 
 /// A client's ledger entries with the running balance, oldest first.

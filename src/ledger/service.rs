@@ -134,14 +134,21 @@ pub async fn list(
     ))
 }
 
+/// The account; the turnover window is the receivables policy's tier window in force (the one
+/// the tier_recalc job uses).
 pub async fn account(
-    pool: &Pool,
+    state: &crate::state::AppState,
     actor: Principal,
     client_id: String,
-    window_days: i64,
 ) -> Result<AccountView, ApiError> {
-    db::run(pool, move |c| {
+    let policy = state.policy.clone();
+    let settings = state.settings.clone();
+    db::run(&state.pool, move |c| {
         clients::service::ensure_visible(c, &actor, &client_id)?;
+        let window_days =
+            crate::receivables::service::current_policy(c, &policy, &settings.business)?
+                .policy
+                .tier_window_days as i64;
         let client =
             clients::store::find(c, &client_id)?.ok_or_else(|| ApiError::not_found("client"))?;
         let now = db::now();

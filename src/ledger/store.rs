@@ -236,6 +236,43 @@ pub fn turnover_since(
     Ok(-rows.iter().sum::<i64>())
 }
 
+/// A client's tier state and its turnover (see `turnovers_since`).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct ClientTurnoverRow {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    pub client_id: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+    pub tier_id: Option<String>,
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    pub tier_pinned: bool,
+    /// Net goods released (positive kopecks; negative when reversals of older releases
+    /// outweigh the window's releases).
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub turnover_minor: i64,
+}
+
+pub const TURNOVERS_SQL: &str = "\
+SELECT c.id AS client_id, c.tier_id, c.tier_pinned, \
+  CAST(COALESCE(-t.net_minor, 0) AS BIGINT) AS turnover_minor \
+FROM clients c LEFT JOIN ( \
+  SELECT client_id, CAST(SUM(amount_minor) AS BIGINT) AS net_minor FROM ledger_entries \
+  WHERE kind IN ('release', 'release_reversal') AND created_at >= $1 \
+  GROUP BY client_id) t ON t.client_id = c.id \
+ORDER BY c.id";
+
+/// Every client's tier state and turnover since `since`: the rule of `turnover_since` (net
+/// goods released, released minus reversed, entries at or after `since`) for all clients at
+/// once, in one grouped statement (portable SQL; PostgreSQL sums BIGINT as NUMERIC, hence the
+/// casts). Clients without such entries have 0. By client id.
+pub fn turnovers_since(
+    conn: &mut DbConn,
+    since: chrono::NaiveDateTime,
+) -> QueryResult<Vec<ClientTurnoverRow>> {
+    diesel::sql_query(TURNOVERS_SQL)
+        .bind::<diesel::sql_types::Timestamp, _>(since)
+        .load(conn)
+}
+
 pub fn awaiting_payment(conn: &mut DbConn, client_id: &str) -> QueryResult<i64> {
     let totals: Vec<i64> = orders::table
         .filter(orders::client_id.eq(client_id))

@@ -110,14 +110,16 @@ fn configured(business: &BusinessSettings) -> (i64, i64) {
     )
 }
 
-/// The version in force at `at` for a job: the penalty, hold, bonus and reminder rules, which
-/// default to none before a director sets them (the configuration's reservation TTL and tier
-/// window only matter to the API view of the defaults).
+/// The version in force at `at` for a job (defaults from the configuration this process
+/// started with, see `scheduler::service::configure`).
 pub fn job_policy(
     conn: &mut DbConn,
     at: chrono::NaiveDateTime,
 ) -> Result<PolicyVersionView, ApiError> {
-    version_view(store::policy_at(conn, at)?, (72, 365))
+    let defaults = crate::scheduler::service::business()
+        .map(configured)
+        .unwrap_or((72, 365));
+    version_view(store::policy_at(conn, at)?, defaults)
 }
 
 pub async fn get_policy(

@@ -18,17 +18,20 @@ pub enum JobName {
     Dunning,
     /// Bonuses for bills paid early or in advance, once per bill.
     AdvanceBonus,
+    /// Each client's price tier is recomputed from its turnover in the trailing window.
+    TierRecalc,
     /// Expired idempotency keys and old job runs are deleted.
     Housekeeping,
 }
 
 impl JobName {
-    pub const ALL: [JobName; 6] = [
+    pub const ALL: [JobName; 7] = [
         JobName::ReservationExpiry,
         JobName::Dunning,
         JobName::Penalties,
         JobName::AdvanceBonus,
         JobName::CreditHolds,
+        JobName::TierRecalc,
         JobName::Housekeeping,
     ];
 
@@ -39,6 +42,7 @@ impl JobName {
             JobName::CreditHolds => "credit_holds",
             JobName::Dunning => "dunning",
             JobName::AdvanceBonus => "advance_bonus",
+            JobName::TierRecalc => "tier_recalc",
             JobName::Housekeeping => "housekeeping",
         }
     }
@@ -71,6 +75,12 @@ impl JobName {
                 "Bills paid in full the policy's days before due (or by the day their goods were \
                  released) earn the bonus once: a bonus ledger entry per client."
             }
+            JobName::TierRecalc => {
+                "Each client's price tier is recomputed from its turnover (released goods net of \
+                 reversals) in the policy's tier window: the tier with the highest minimum \
+                 turnover it reaches, or none. Pinned tiers are kept. Every change is audited \
+                 and notified (client.tier_changed event)."
+            }
             JobName::Housekeeping => {
                 "Idempotency keys older than 7 days and job runs older than 90 days are deleted."
             }
@@ -88,7 +98,9 @@ impl JobName {
                     .unwrap_or(now);
                 minute.format("%Y-%m-%dT%H:%M").to_string()
             }
-            JobName::Penalties | JobName::Dunning | JobName::Housekeeping => now.date().to_string(),
+            JobName::Penalties | JobName::Dunning | JobName::TierRecalc | JobName::Housekeeping => {
+                now.date().to_string()
+            }
             // Hourly: bonuses follow payments within the hour.
             JobName::AdvanceBonus => now.format("%Y-%m-%dT%H").to_string(),
         }
@@ -226,6 +238,7 @@ mod tests {
             .unwrap();
         assert_eq!(JobName::ReservationExpiry.period(t), "2026-12-04T10:15");
         assert_eq!(JobName::Housekeeping.period(t), "2026-12-04");
+        assert_eq!(JobName::TierRecalc.period(t), "2026-12-04");
         for j in JobName::ALL {
             assert_eq!(JobName::parse(j.as_str()), Some(j));
         }

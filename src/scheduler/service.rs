@@ -118,6 +118,7 @@ fn dispatch(job: JobName, pool: &Pool, ctx: &JobContext<'_>) -> Result<Outcome, 
         JobName::CreditHolds => crate::receivables::service::control_holds(pool, ctx),
         JobName::Dunning => crate::receivables::service::send_reminders(pool, ctx),
         JobName::AdvanceBonus => crate::receivables::service::award_bonuses(pool, ctx),
+        JobName::TierRecalc => crate::receivables::tiers::recalc_tiers(pool, ctx),
         JobName::Housekeeping => housekeeping(pool, ctx),
     }
 }

@@ -14,3 +14,4 @@ mod pricing;
 mod receivables;
 mod reports;
 mod system;
+mod tiers_job;
