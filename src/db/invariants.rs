@@ -74,9 +74,10 @@ SELECT 'allocation to another client''s bill: ' || a.payment_id AS what FROM (
     WHERE p.client_id IS NULL OR p.client_id <> i.client_id
 UNION ALL
 SELECT 'bill penalty differs from its accruals: ' || i.id AS what FROM invoices i
-    WHERE i.penalty_minor <> (SELECT COALESCE(SUM(a.amount_minor), 0) FROM penalty_accruals a
-        WHERE a.invoice_id = i.id)
-       OR i.penalty_minor > i.total_minor
+    LEFT JOIN invoice_penalties p ON p.invoice_id = i.id
+    WHERE COALESCE(p.penalty_minor, 0) <> (SELECT COALESCE(SUM(a.amount_minor), 0)
+        FROM penalty_accruals a WHERE a.invoice_id = i.id)
+       OR COALESCE(p.penalty_minor, 0) > i.total_minor
 UNION ALL
 SELECT 'penalty entries differ from the accruals: ' || c.id AS what FROM clients c
     WHERE (SELECT COALESCE(SUM(e.amount_minor), 0) FROM ledger_entries e

@@ -211,8 +211,6 @@ diesel::table! {
         due_date -> Date,
         issued_at -> Timestamp,
         voided_at -> Nullable<Timestamp>,
-        penalty_minor -> BigInt,
-        penalty_through -> Nullable<Date>,
     }
 }
 
@@ -378,6 +376,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    invoice_penalties (invoice_id) {
+        invoice_id -> Text,
+        penalty_minor -> BigInt,
+        penalty_through -> Date,
+    }
+}
+
 diesel::joinable!(invoices -> orders (order_id));
 diesel::joinable!(payments -> clients (client_id));
 diesel::joinable!(payment_allocations -> payments (payment_id));
@@ -412,6 +418,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     job_runs,
     receivables_policies,
     penalty_accruals,
+    invoice_penalties,
     dunning_notices,
     bonus_awards,
 );

@@ -267,14 +267,15 @@ pub async fn put_overrides(
 // ---------------------------------------------------------------------------------------------
 // Penalties.
 
-/// Bills looked at per transaction.
-pub const PENALTY_BATCH: i64 = 1000;
+/// Clients whose bills are charged per transaction.
+pub const PENALTY_BATCH: i64 = 500;
 
 /// The `penalties` job, daily: every open receivable of a client not exempt, past its due date
 /// and grace days, accrues for each day up to `now`'s date not charged yet (a day missed while
 /// no server ran is caught up) `bp_per_day` of its open amount, capped at `cap_bp` of its total.
 /// Each bill and day is one `penalty_accruals` row (unique, so never twice); each client's
-/// accruals of a batch are one `penalty` ledger entry (a debit) with an audit row and event.
+/// accruals of a run are one `penalty` ledger entry (a debit) with an audit row and event
+/// (batches are of whole clients).
 pub fn accrue_penalties(pool: &Pool, ctx: &JobContext<'_>) -> Result<Outcome, ApiError> {
     let mut conn = pool.get()?;
     let policy = job_policy(&mut conn, ctx.now)?;
@@ -285,12 +286,15 @@ pub fn accrue_penalties(pool: &Pool, ctx: &JobContext<'_>) -> Result<Outcome, Ap
     }
     let today = ctx.now.date();
     let due_before = today - chrono::Duration::days(rule.grace_days as i64);
-    let mut after: Option<String> = None;
+    let mut after = String::new();
     loop {
         let batch = ctx.batch(PENALTY_BATCH, outcome.items);
         let (seen, last, charged) = db::write_tx(&mut conn, |c| -> Result<_, ApiError> {
-            let bills = store::penalty_candidates(c, due_before, today, after.as_deref(), batch)?;
-            let last = bills.last().map(|b| b.invoice_id.clone());
+            let clients = store::next_clients(c, &after, batch)?;
+            let Some(last) = clients.last().cloned() else {
+                return Ok((0, String::new(), 0));
+            };
+            let bills = store::penalty_candidates(c, due_before, today, &after, &last)?;
             let now = db::now();
             let mut accruals: Vec<AccrualRow> = Vec::new();
             let mut adds: Vec<(&str, i64)> = Vec::new();
@@ -360,7 +364,7 @@ pub fn accrue_penalties(pool: &Pool, ctx: &JobContext<'_>) -> Result<Outcome, Ap
                 })
                 .collect();
             record_all(c, &ctx.actor, &changes)?;
-            Ok((bills.len() as i64, last, accruals.len() as i64))
+            Ok((clients.len() as i64, last, accruals.len() as i64))
         })?;
         outcome.items += charged;
         if seen == 0 {
@@ -440,18 +444,15 @@ pub fn control_holds(pool: &Pool, ctx: &JobContext<'_>) -> Result<Outcome, ApiEr
         }
     }
     if late_since.is_some() || policy.when_over_limit {
-        let mut after: Option<String> = None;
+        let mut after = String::new();
         loop {
             let batch = ctx.batch(HOLD_BATCH, outcome.items);
             let (seen, last, held) = db::write_tx(&mut conn, |c| -> Result<_, ApiError> {
-                let found = store::to_hold(
-                    c,
-                    late_since,
-                    policy.when_over_limit,
-                    after.as_deref(),
-                    batch,
-                )?;
-                let last = found.last().map(|h| h.id.clone());
+                let clients = store::next_clients(c, &after, batch)?;
+                let Some(last) = clients.last().cloned() else {
+                    return Ok((0, String::new(), 0));
+                };
+                let found = store::to_hold(c, &after, &last, late_since, policy.when_over_limit)?;
                 let ids: Vec<&str> = found.iter().map(|h| h.id.as_str()).collect();
                 let moved = store::set_status(c, &ids, "active", "on_hold", db::now())?;
                 let changes: Vec<Change<'_>> = found
@@ -472,7 +473,7 @@ pub fn control_holds(pool: &Pool, ctx: &JobContext<'_>) -> Result<Outcome, ApiEr
                     })
                     .collect();
                 record_all(c, &ctx.actor, &changes)?;
-                Ok((found.len() as i64, last, moved.len() as i64))
+                Ok((clients.len() as i64, last, moved.len() as i64))
             })?;
             outcome.items += held;
             changed |= held > 0;

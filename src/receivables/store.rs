@@ -2,7 +2,7 @@
 //! bulk writes (one statement per batch on PostgreSQL, a loop on in-process SQLite). `$N`
 //! placeholders first appear in order 1, 2, 3…: SQLite numbers them by first appearance.
 
-use crate::db::schema::{clients, invoices, penalty_accruals, receivables_policies};
+use crate::db::schema::{clients, penalty_accruals, receivables_policies};
 use crate::db::DbConn;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -103,32 +103,44 @@ pub struct PenaltyCandidate {
     pub penalty_through: Option<NaiveDate>,
 }
 
-/// Up to `limit` open receivables (issued bills of released orders, not fully paid) of clients
-/// not exempt, due before `due_before`, not yet charged through `today`, after the `after` id,
-/// in id order.
+/// The next `limit` client ids after `after` ('' to start), in id order: the batches of the
+/// per-client jobs, so that each client's bills are settled in one transaction and one entry.
+pub fn next_clients(conn: &mut DbConn, after: &str, limit: i64) -> QueryResult<Vec<String>> {
+    clients::table
+        .filter(clients::id.gt(after))
+        .order(clients::id.asc())
+        .limit(limit)
+        .select(clients::id)
+        .load(conn)
+}
+
+/// The open receivables (issued bills of released orders, not fully paid) of the clients with
+/// ids in (`after_client`, `last_client`], not exempt, due before `due_before`, not yet charged
+/// through `today`, by client and id.
 pub fn penalty_candidates(
     conn: &mut DbConn,
     due_before: NaiveDate,
     today: NaiveDate,
-    after: Option<&str>,
-    limit: i64,
+    after_client: &str,
+    last_client: &str,
 ) -> QueryResult<Vec<PenaltyCandidate>> {
     diesel::sql_query(
         "SELECT i.id AS invoice_id, i.number, i.client_id, i.total_minor, \
-           i.total_minor - i.paid_minor AS open_minor, i.due_date, i.penalty_minor, \
-           i.penalty_through \
+           i.total_minor - i.paid_minor AS open_minor, i.due_date, \
+           COALESCE(p.penalty_minor, 0) AS penalty_minor, p.penalty_through \
          FROM invoices i JOIN orders o ON o.id = i.order_id JOIN clients c ON c.id = i.client_id \
+         LEFT JOIN invoice_penalties p ON p.invoice_id = i.id \
          WHERE i.status = 'issued' AND i.paid_minor < i.total_minor \
            AND o.status NOT IN ('awaiting_payment', 'cancelled', 'expired') \
            AND c.penalty_exempt = FALSE AND i.due_date < $1 \
-           AND (i.penalty_through IS NULL OR i.penalty_through < $2) \
-           AND ($3 IS NULL OR i.id > $3) \
-         ORDER BY i.id LIMIT $4",
+           AND (p.penalty_through IS NULL OR p.penalty_through < $2) \
+           AND i.client_id > $3 AND i.client_id <= $4 \
+         ORDER BY i.client_id, i.id",
     )
     .bind::<Date, _>(due_before)
     .bind::<Date, _>(today)
-    .bind::<Nullable<Text>, _>(after)
-    .bind::<BigInt, _>(limit)
+    .bind::<Text, _>(after_client)
+    .bind::<Text, _>(last_client)
     .load(conn)
 }
 
@@ -149,19 +161,21 @@ pub fn add_penalties(
     adds: &[(&str, i64)],
     through: NaiveDate,
 ) -> QueryResult<usize> {
+    const UPSERT: &str = "ON CONFLICT (invoice_id) DO UPDATE \
+        SET penalty_minor = invoice_penalties.penalty_minor + excluded.penalty_minor, \
+            penalty_through = excluded.penalty_through \
+        WHERE invoice_penalties.penalty_through < excluded.penalty_through";
     match conn {
         DbConn::Pg(pg) => {
             let mut n = 0;
             for chunk in adds.chunks(1000) {
                 let ids: Vec<&str> = chunk.iter().map(|a| a.0).collect();
                 let amounts: Vec<i64> = chunk.iter().map(|a| a.1).collect();
-                n += diesel::sql_query(
-                    "UPDATE invoices SET penalty_minor = invoices.penalty_minor + v.a, \
-                       penalty_through = $3 \
-                     FROM unnest($1::text[], $2::bigint[]) AS v(id, a) \
-                     WHERE invoices.id = v.id \
-                       AND (invoices.penalty_through IS NULL OR invoices.penalty_through < $3)",
-                )
+                n += diesel::sql_query(format!(
+                    "INSERT INTO invoice_penalties (invoice_id, penalty_minor, penalty_through) \
+                     SELECT v.id, v.a, $3 FROM unnest($1::text[], $2::bigint[]) AS v(id, a) \
+                     {UPSERT}"
+                ))
                 .bind::<Array<Text>, _>(&ids)
                 .bind::<Array<BigInt>, _>(&amounts)
                 .bind::<Date, _>(through)
@@ -172,17 +186,13 @@ pub fn add_penalties(
         DbConn::Sqlite(c) => {
             let mut n = 0;
             for &(id, amount) in adds {
-                n += diesel::update(
-                    invoices::table.find(id).filter(
-                        invoices::penalty_through
-                            .is_null()
-                            .or(invoices::penalty_through.lt(through)),
-                    ),
-                )
-                .set((
-                    invoices::penalty_minor.eq(invoices::penalty_minor + amount),
-                    invoices::penalty_through.eq(Some(through)),
+                n += diesel::sql_query(format!(
+                    "INSERT INTO invoice_penalties (invoice_id, penalty_minor, penalty_through) \
+                     VALUES ($1, $2, $3) {UPSERT}"
                 ))
+                .bind::<Text, _>(id)
+                .bind::<BigInt, _>(amount)
+                .bind::<Date, _>(through)
                 .execute(c)?;
             }
             Ok(n)
@@ -203,36 +213,37 @@ pub struct HoldCandidate {
     pub oldest_due: Option<NaiveDate>,
 }
 
-/// The oldest open receivable per client, the shared part of the hold queries.
+/// The due date of a client's oldest open receivable, the shared part of the hold queries: a
+/// correlated subquery, so each batch of clients seeks the open-bills index per client instead
+/// of aggregating every bill.
 const OLDEST_DUE: &str = "\
-LEFT JOIN (SELECT i.client_id, MIN(i.due_date) AS oldest_due FROM invoices i \
-  JOIN orders o ON o.id = i.order_id \
-  WHERE i.status = 'issued' AND i.paid_minor < i.total_minor \
-    AND o.status NOT IN ('awaiting_payment', 'cancelled', 'expired') \
-  GROUP BY i.client_id) r ON r.client_id = c.id";
+(SELECT MIN(i.due_date) FROM invoices i JOIN orders o ON o.id = i.order_id \
+  WHERE i.client_id = c.id AND i.status = 'issued' AND i.paid_minor < i.total_minor \
+    AND o.status NOT IN ('awaiting_payment', 'cancelled', 'expired'))";
 
-/// Active clients with automatic holds whose oldest receivable is due on or before
-/// `late_since` (when given), or whose balance is below −credit_limit (when `over_limit`).
+/// Among the clients with ids in (`after`, `last`], the active ones with automatic holds whose
+/// oldest receivable is due on or before `late_since` (when given), or whose balance is below
+/// −credit_limit (when `over_limit`).
 pub fn to_hold(
     conn: &mut DbConn,
+    after: &str,
+    last: &str,
     late_since: Option<NaiveDate>,
     over_limit: bool,
-    after: Option<&str>,
-    limit: i64,
 ) -> QueryResult<Vec<HoldCandidate>> {
     diesel::sql_query(format!(
-        "SELECT c.id, c.balance_minor, c.credit_limit_minor, r.oldest_due FROM clients c \
-         {OLDEST_DUE} \
-         WHERE c.status = 'active' AND c.auto_hold = TRUE \
-           AND ((r.oldest_due IS NOT NULL AND r.oldest_due <= $1) \
-             OR ($2 AND c.balance_minor < -c.credit_limit_minor)) \
-           AND ($3 IS NULL OR c.id > $3) \
-         ORDER BY c.id LIMIT $4"
+        "SELECT r.id, r.balance_minor, r.credit_limit_minor, r.oldest_due FROM ( \
+           SELECT c.id, c.balance_minor, c.credit_limit_minor, {OLDEST_DUE} AS oldest_due \
+           FROM clients c WHERE c.id > $1 AND c.id <= $2 \
+             AND c.status = 'active' AND c.auto_hold = TRUE) r \
+         WHERE (r.oldest_due IS NOT NULL AND r.oldest_due <= $3) \
+            OR ($4 AND r.balance_minor < -r.credit_limit_minor) \
+         ORDER BY r.id"
     ))
+    .bind::<Text, _>(after)
+    .bind::<Text, _>(last)
     .bind::<Nullable<Date>, _>(late_since)
     .bind::<Bool, _>(over_limit)
-    .bind::<Nullable<Text>, _>(after)
-    .bind::<BigInt, _>(limit)
     .load(conn)
 }
 
@@ -243,12 +254,12 @@ pub fn held_by_job(
     limit: i64,
 ) -> QueryResult<Vec<HoldCandidate>> {
     diesel::sql_query(format!(
-        "SELECT c.id, c.balance_minor, c.credit_limit_minor, r.oldest_due FROM clients c \
-         {OLDEST_DUE} \
-         WHERE c.status = 'on_hold' AND c.held_by_job = TRUE AND ($1 IS NULL OR c.id > $1) \
+        "SELECT c.id, c.balance_minor, c.credit_limit_minor, {OLDEST_DUE} AS oldest_due \
+         FROM clients c \
+         WHERE c.status = 'on_hold' AND c.held_by_job = TRUE AND c.id > $1 \
          ORDER BY c.id LIMIT $2"
     ))
-    .bind::<Nullable<Text>, _>(after)
+    .bind::<Text, _>(after.unwrap_or(""))
     .bind::<BigInt, _>(limit)
     .load(conn)
 }
@@ -328,20 +339,22 @@ pub fn reminder_candidates(
 ) -> QueryResult<Vec<ReminderCandidate>> {
     diesel::sql_query(
         "SELECT i.id AS invoice_id, i.number, i.client_id, c.name AS client_name, i.total_minor, \
-           i.total_minor - i.paid_minor AS open_minor, i.penalty_minor, i.issue_date, i.due_date \
+           i.total_minor - i.paid_minor AS open_minor, COALESCE(p.penalty_minor, 0) AS penalty_minor, \
+           i.issue_date, i.due_date \
          FROM invoices i JOIN orders o ON o.id = i.order_id JOIN clients c ON c.id = i.client_id \
+         LEFT JOIN invoice_penalties p ON p.invoice_id = i.id \
          WHERE i.status = 'issued' AND i.paid_minor < i.total_minor \
            AND o.status NOT IN ('awaiting_payment', 'cancelled', 'expired') \
            AND i.due_date <= $1 AND ($2 IS NULL OR i.due_date > $2) \
            AND NOT EXISTS (SELECT 1 FROM dunning_notices n \
                            WHERE n.invoice_id = i.id AND n.offset_days = $3) \
-           AND ($4 IS NULL OR i.id > $4) \
+           AND i.id > $4 \
          ORDER BY i.id LIMIT $5",
     )
     .bind::<Date, _>(due_to)
     .bind::<Nullable<Date>, _>(due_after)
     .bind::<diesel::sql_types::Integer, _>(offset_days)
-    .bind::<Nullable<Text>, _>(after)
+    .bind::<Text, _>(after.unwrap_or(""))
     .bind::<BigInt, _>(limit)
     .load(conn)
 }
@@ -405,12 +418,12 @@ pub fn bonus_candidates(
          FROM invoices i JOIN orders o ON o.id = i.order_id \
          JOIN payment_allocations a ON a.invoice_id = i.id \
          LEFT JOIN bonus_awards b ON b.invoice_id = i.id \
-         WHERE i.status = 'paid' AND b.invoice_id IS NULL AND ($1 IS NULL OR i.id > $1) \
+         WHERE i.status = 'paid' AND b.invoice_id IS NULL AND i.id > $1 \
          GROUP BY i.id, i.number, i.client_id, i.total_minor, i.due_date, o.released_at \
          HAVING MAX(a.created_at) >= $2 \
          ORDER BY i.id LIMIT $3",
     )
-    .bind::<Nullable<Text>, _>(after)
+    .bind::<Text, _>(after.unwrap_or(""))
     .bind::<diesel::sql_types::Timestamp, _>(paid_since)
     .bind::<BigInt, _>(limit)
     .load(conn)

@@ -14,6 +14,7 @@ both_backends!(
     reminders_each_level_once,
     early_payment_earns_the_bonus_once,
     manager_commission_follows_overdue_share,
+    a_month_of_time_travel,
 );
 
 async fn run(app: &TestApp, job: JobName, now: NaiveDateTime) -> JobRunView {
@@ -634,4 +635,74 @@ async fn manager_commission_follows_overdue_share(app: &TestApp) {
     )
     .await
     .problem(403, "forbidden");
+}
+
+/// Every job, every day for a month of time travel (each run twice, as two replicas would):
+/// the late payer gets its letters, penalties up to the cap and a hold; the prepaid order that
+/// never got its money expires; nothing happens twice.
+async fn a_month_of_time_travel(app: &TestApp) {
+    let mut p = policy(
+        json!({"bp_per_day": 10, "grace_days": 3, "cap_bp": 100}),
+        json!({"after_days_overdue": 10, "when_over_limit": false}),
+    );
+    p["reservation_ttl_hours"] = json!(48);
+    set_policy(app, p).await;
+    let (c, _, _, o) = company_with_debt(app).await; // 1000.00 released, 10 days' terms
+    let waiting = app.company(21).await;
+    app.patch(
+        &app.admin,
+        &format!("/api/v1/clients/{waiting}"),
+        json!({"credit_limit": "0.00"}),
+    )
+    .await
+    .ok(200);
+    let (_, buyer2) = app.client_user(&waiting, "client_buyer").await;
+    let p2 = stocked(app, "MONTH-2", "50.00", 4).await;
+    let w = app
+        .post(
+            &buyer2,
+            "/api/v1/orders",
+            json!({"lines": [{"product_id": p2, "quantity": 4}]}),
+        )
+        .await;
+    let w = w.ok(201).clone();
+    assert_eq!(w["status"], "awaiting_payment");
+    let start = diaspar::db::now().date();
+    let due = due_of(&o);
+    let mut held_on = None;
+    for day in 0..=30 {
+        let now = noon(start + Duration::days(day));
+        for job in JobName::ALL {
+            let first = run(app, job, now).await;
+            assert!(
+                matches!(first.status, RunStatus::Succeeded | RunStatus::Skipped),
+                "{first:?}"
+            );
+            let second = run(app, job, now).await;
+            assert_eq!(second.status, RunStatus::Skipped, "{second:?}");
+        }
+        if held_on.is_none() && status_of(app, &c).await == "on_hold" {
+            held_on = Some(start + Duration::days(day));
+        }
+    }
+    // Held the 10th day after due; penalties from day 4 after due up to the 1 % cap.
+    assert_eq!(held_on, Some(due + Duration::days(10)));
+    assert_eq!(balance(app, &c).await, "-1010.00");
+    let letters = app
+        .get(
+            &app.admin,
+            "/api/v1/audit-log?action=invoice.reminder&limit=50",
+        )
+        .await;
+    // The two levels of `policy`: before due (day 7) and overdue (day 11), each once.
+    assert_eq!(letters.ok(200)["items"].as_array().unwrap().len(), 2);
+    let w = app
+        .get(
+            &buyer2,
+            &format!("/api/v1/orders/{}", w["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(w.ok(200)["status"], "expired");
+    let stock = app.get(&app.admin, &format!("/api/v1/products/{p2}")).await;
+    assert_eq!(stock.ok(200)["stock"]["reserved"], 0);
 }

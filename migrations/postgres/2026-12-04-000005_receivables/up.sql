@@ -15,9 +15,13 @@ ALTER TABLE clients ADD COLUMN penalty_exempt BOOLEAN NOT NULL DEFAULT FALSE;
 ALTER TABLE clients ADD COLUMN auto_hold BOOLEAN NOT NULL DEFAULT TRUE;
 ALTER TABLE clients ADD COLUMN held_by_job BOOLEAN NOT NULL DEFAULT FALSE;
 
--- What penalties a bill accrued (Σ of its accruals) and the last day they cover.
-ALTER TABLE invoices ADD COLUMN penalty_minor BIGINT NOT NULL DEFAULT 0;
-ALTER TABLE invoices ADD COLUMN penalty_through DATE;
+-- What penalties a bill accrued (Σ of its accruals) and the last day they cover: a narrow table
+-- the daily job updates, so the wide, many-indexed invoices rows are not rewritten every day.
+CREATE TABLE invoice_penalties (
+    invoice_id TEXT PRIMARY KEY REFERENCES invoices (id),
+    penalty_minor BIGINT NOT NULL CHECK (penalty_minor >= 0),
+    penalty_through DATE NOT NULL
+);
 
 CREATE TABLE penalty_accruals (
     invoice_id TEXT NOT NULL REFERENCES invoices (id),
