@@ -37,6 +37,8 @@ token() {
 ADMIN=$(token admin@diaspar.local "$DIASPAR_BOOTSTRAP_ADMIN_PASSWORD")
 CLIENT=$(token admin@romashka.example demo-password-1)
 
+# Fresh Idempotency-Keys (see the hooks file).
+export PYTHONPATH="$PWD/.ci${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=schemathesis_hooks
 status=0
 for who in ADMIN CLIENT; do
   echo "== schemathesis as $who"
