@@ -286,15 +286,16 @@ pub fn accrue_penalties(pool: &Pool, ctx: &JobContext<'_>) -> Result<Outcome, Ap
     }
     let today = ctx.now.date();
     let due_before = today - chrono::Duration::days(rule.grace_days as i64);
-    let mut after = String::new();
-    loop {
-        let batch = ctx.batch(PENALTY_BATCH, outcome.items);
-        let (seen, last, charged) = db::write_tx(&mut conn, |c| -> Result<_, ApiError> {
-            let clients = store::next_clients(c, &after, batch)?;
+    let charged = ctx.in_batches(
+        &mut conn,
+        PENALTY_BATCH,
+        outcome.items,
+        |c, after, batch| {
+            let clients = store::next_clients(c, after, batch)?;
             let Some(last) = clients.last().cloned() else {
                 return Ok((0, String::new(), 0));
             };
-            let bills = store::penalty_candidates(c, due_before, today, &after, &last)?;
+            let bills = store::penalty_candidates(c, due_before, today, after, &last)?;
             let now = db::now();
             let mut accruals: Vec<AccrualRow> = Vec::new();
             let mut adds: Vec<(&str, i64)> = Vec::new();
@@ -365,17 +366,9 @@ pub fn accrue_penalties(pool: &Pool, ctx: &JobContext<'_>) -> Result<Outcome, Ap
                 .collect();
             record_all(c, &ctx.actor, &changes)?;
             Ok((clients.len() as i64, last, accruals.len() as i64))
-        })?;
-        outcome.items += charged;
-        if seen == 0 {
-            break;
-        }
-        ctx.progress(outcome.items)?;
-        after = last;
-        if seen < batch {
-            break;
-        }
-    }
+        },
+    )?;
+    outcome.items += charged;
     Ok(outcome)
 }
 
@@ -404,88 +397,63 @@ pub fn control_holds(pool: &Pool, ctx: &JobContext<'_>) -> Result<Outcome, ApiEr
     let mut outcome = Outcome::default();
     let mut changed = false;
     // Lift first, so a client whose cause is paid is not held again in the same run.
-    let mut after: Option<String> = None;
-    loop {
-        let batch = ctx.batch(HOLD_BATCH, outcome.items);
-        let (seen, last, lifted) = db::write_tx(&mut conn, |c| -> Result<_, ApiError> {
-            let held = store::held_by_job(c, after.as_deref(), batch)?;
-            let last = held.last().map(|h| h.id.clone());
-            let free: Vec<&str> = held
-                .iter()
-                .filter(|h| !caused(h))
-                .map(|h| h.id.as_str())
-                .collect();
-            let moved = store::set_status(c, &free, "on_hold", "active", db::now())?;
-            let refs: Vec<&str> = moved.iter().map(String::as_str).collect();
-            let released =
-                crate::orders::service::release_waiting_all(c, &ctx.actor, &refs, ctx.now)?;
-            let changes: Vec<Change<'_>> = moved
-                .iter()
-                .map(|id| Change {
-                    action: "client.hold_lifted",
-                    entity_type: "client",
-                    entity_id: id,
-                    client_id: Some(id),
-                    details: json!({"by": "credit_holds", "released_orders": released.len()}),
-                })
-                .collect();
-            record_all(c, &ctx.actor, &changes)?;
-            Ok((held.len() as i64, last, moved.len() as i64))
-        })?;
-        outcome.items += lifted;
-        changed |= lifted > 0;
-        if seen == 0 {
-            break;
-        }
-        ctx.progress(outcome.items)?;
-        after = last;
-        if seen < batch {
-            break;
-        }
-    }
+    let lifted = ctx.in_batches(&mut conn, HOLD_BATCH, outcome.items, |c, after, batch| {
+        let held = store::held_by_job(c, after, batch)?;
+        let last = held.last().map(|h| h.id.clone()).unwrap_or_default();
+        let free: Vec<&str> = held
+            .iter()
+            .filter(|h| !caused(h))
+            .map(|h| h.id.as_str())
+            .collect();
+        let moved = store::set_status(c, &free, "on_hold", "active", db::now())?;
+        let refs: Vec<&str> = moved.iter().map(String::as_str).collect();
+        let released = crate::orders::service::release_waiting_all(c, &ctx.actor, &refs, ctx.now)?;
+        let changes: Vec<Change<'_>> = moved
+            .iter()
+            .map(|id| Change {
+                action: "client.hold_lifted",
+                entity_type: "client",
+                entity_id: id,
+                client_id: Some(id),
+                details: json!({"by": "credit_holds", "released_orders": released.len()}),
+            })
+            .collect();
+        record_all(c, &ctx.actor, &changes)?;
+        Ok((held.len() as i64, last, moved.len() as i64))
+    })?;
+    outcome.items += lifted;
+    changed |= lifted > 0;
     if late_since.is_some() || policy.when_over_limit {
-        let mut after = String::new();
-        loop {
-            let batch = ctx.batch(HOLD_BATCH, outcome.items);
-            let (seen, last, held) = db::write_tx(&mut conn, |c| -> Result<_, ApiError> {
-                let clients = store::next_clients(c, &after, batch)?;
-                let Some(last) = clients.last().cloned() else {
-                    return Ok((0, String::new(), 0));
-                };
-                let found = store::to_hold(c, &after, &last, late_since, policy.when_over_limit)?;
-                let ids: Vec<&str> = found.iter().map(|h| h.id.as_str()).collect();
-                let moved = store::set_status(c, &ids, "active", "on_hold", db::now())?;
-                let changes: Vec<Change<'_>> = found
-                    .iter()
-                    .filter(|h| moved.contains(&h.id))
-                    .map(|h| {
-                        let late = late_since.is_some_and(|l| h.oldest_due.is_some_and(|d| d <= l));
-                        Change {
-                            action: "client.held",
-                            entity_type: "client",
-                            entity_id: &h.id,
-                            client_id: Some(&h.id),
-                            details: json!({"by": "credit_holds",
+        let held = ctx.in_batches(&mut conn, HOLD_BATCH, outcome.items, |c, after, batch| {
+            let clients = store::next_clients(c, after, batch)?;
+            let Some(last) = clients.last().cloned() else {
+                return Ok((0, String::new(), 0));
+            };
+            let found = store::to_hold(c, after, &last, late_since, policy.when_over_limit)?;
+            let ids: Vec<&str> = found.iter().map(|h| h.id.as_str()).collect();
+            let moved = store::set_status(c, &ids, "active", "on_hold", db::now())?;
+            let changes: Vec<Change<'_>> = found
+                .iter()
+                .filter(|h| moved.contains(&h.id))
+                .map(|h| {
+                    let late = late_since.is_some_and(|l| h.oldest_due.is_some_and(|d| d <= l));
+                    Change {
+                        action: "client.held",
+                        entity_type: "client",
+                        entity_id: &h.id,
+                        client_id: Some(&h.id),
+                        details: json!({"by": "credit_holds",
                                 "cause": if late { "overdue" } else { "over_credit_limit" },
                                 "oldest_due": h.oldest_due,
                                 "balance": crate::money::SignedMoney::from_minor(h.balance_minor)}),
-                        }
-                    })
-                    .collect();
-                record_all(c, &ctx.actor, &changes)?;
-                Ok((clients.len() as i64, last, moved.len() as i64))
-            })?;
-            outcome.items += held;
-            changed |= held > 0;
-            if seen == 0 {
-                break;
-            }
-            ctx.progress(outcome.items)?;
-            after = last;
-            if seen < batch {
-                break;
-            }
-        }
+                    }
+                })
+                .collect();
+            record_all(c, &ctx.actor, &changes)?;
+            Ok((clients.len() as i64, last, moved.len() as i64))
+        })?;
+        outcome.items += held;
+        changed |= held > 0;
     }
     if changed {
         // The client status is part of what a token's subject check and prices read.
@@ -555,19 +523,23 @@ pub fn send_reminders(pool: &Pool, ctx: &JobContext<'_>) -> Result<Outcome, ApiE
         let due_after = levels
             .get(i + 1)
             .map(|next| today - chrono::Duration::days(next.offset_days as i64));
-        let mut after: Option<String> = None;
-        loop {
-            let batch = ctx.batch(DUNNING_BATCH, outcome.items);
-            let (seen, last, sent) = db::write_tx(&mut conn, |c| -> Result<_, ApiError> {
+        let sent = ctx.in_batches(
+            &mut conn,
+            DUNNING_BATCH,
+            outcome.items,
+            |c, after, batch| {
                 let bills = store::reminder_candidates(
                     c,
                     due_to,
                     due_after,
                     level.offset_days,
-                    after.as_deref(),
+                    after,
                     batch,
                 )?;
-                let last = bills.last().map(|b| b.invoice_id.clone());
+                let last = bills
+                    .last()
+                    .map(|b| b.invoice_id.clone())
+                    .unwrap_or_default();
                 let now = db::now();
                 let mut rows = Vec::with_capacity(bills.len());
                 for b in &bills {
@@ -626,17 +598,9 @@ pub fn send_reminders(pool: &Pool, ctx: &JobContext<'_>) -> Result<Outcome, ApiE
                     .collect();
                 record_all(c, &ctx.actor, &changes)?;
                 Ok((bills.len() as i64, last, rows.len() as i64))
-            })?;
-            outcome.items += sent;
-            if seen == 0 {
-                break;
-            }
-            ctx.progress(outcome.items)?;
-            after = last;
-            if seen < batch {
-                break;
-            }
-        }
+            },
+        )?;
+        outcome.items += sent;
     }
     Ok(outcome)
 }
@@ -664,82 +628,73 @@ pub fn award_bonuses(pool: &Pool, ctx: &JobContext<'_>) -> Result<Outcome, ApiEr
         return Ok(outcome);
     }
     let since = ctx.now - chrono::Duration::days(BONUS_LOOKBACK_DAYS);
-    let mut after: Option<String> = None;
-    loop {
-        let batch = ctx.batch(BONUS_BATCH, outcome.items);
-        let (seen, last, awarded) = db::write_tx(&mut conn, |c| -> Result<_, ApiError> {
-            let bills = store::bonus_candidates(c, since, after.as_deref(), batch)?;
-            let last = bills.last().map(|b| b.invoice_id.clone());
-            let now = db::now();
-            let mut rows = Vec::new();
-            let mut per_client: std::collections::BTreeMap<&str, (i64, Vec<serde_json::Value>)> =
-                Default::default();
-            for b in &bills {
-                let early = b.paid_at.date()
-                    <= b.due_date - chrono::Duration::days(rule.min_days_before_due as i64);
-                let prepaid = rule.prepaid_orders
-                    && b.released_at.is_some_and(|r| b.paid_at.date() <= r.date());
-                if !(early || prepaid) {
-                    continue;
-                }
-                let amount = crate::money::bp_of(b.total_minor, rule.bp as i64);
-                if amount == 0 {
-                    continue;
-                }
-                let reason = if prepaid { "prepaid" } else { "early" };
-                rows.push(store::BonusRow {
-                    invoice_id: b.invoice_id.clone(),
-                    client_id: b.client_id.clone(),
-                    amount_minor: amount,
-                    reason: reason.to_string(),
-                    policy_version: version.version,
-                    created_at: now,
-                });
-                let e = per_client.entry(b.client_id.as_str()).or_default();
-                e.0 += amount;
-                e.1.push(json!({"invoice": b.number, "amount": money(amount), "reason": reason}));
+    let awarded = ctx.in_batches(&mut conn, BONUS_BATCH, outcome.items, |c, after, batch| {
+        let bills = store::bonus_candidates(c, since, after, batch)?;
+        let last = bills
+            .last()
+            .map(|b| b.invoice_id.clone())
+            .unwrap_or_default();
+        let now = db::now();
+        let mut rows = Vec::new();
+        let mut per_client: std::collections::BTreeMap<&str, (i64, Vec<serde_json::Value>)> =
+            Default::default();
+        for b in &bills {
+            let early = b.paid_at.date()
+                <= b.due_date - chrono::Duration::days(rule.min_days_before_due as i64);
+            let prepaid =
+                rule.prepaid_orders && b.released_at.is_some_and(|r| b.paid_at.date() <= r.date());
+            if !(early || prepaid) {
+                continue;
             }
-            store::insert_bonuses(c, &rows)?;
-            let postings: Vec<Posting<'_>> = per_client
-                .iter()
-                .map(|(client, (total, _))| Posting {
-                    client_id: client,
-                    kind: EntryKind::Bonus,
-                    amount: *total,
-                    floor: Floor::None,
-                    order_id: None,
-                    invoice_id: None,
-                    payment_id: None,
-                    reason: Some("bonus for early payment"),
-                })
-                .collect();
-            ledger::post_all(c, &ctx.actor, &postings)?;
-            let changes: Vec<Change<'_>> = per_client
-                .iter()
-                .map(|(client, (total, bills))| Change {
-                    action: "bonus.credited",
-                    entity_type: "client",
-                    entity_id: client,
-                    client_id: Some(client),
-                    details: json!({"total": money(*total), "bills": bills,
+            let amount = crate::money::bp_of(b.total_minor, rule.bp as i64);
+            if amount == 0 {
+                continue;
+            }
+            let reason = if prepaid { "prepaid" } else { "early" };
+            rows.push(store::BonusRow {
+                invoice_id: b.invoice_id.clone(),
+                client_id: b.client_id.clone(),
+                amount_minor: amount,
+                reason: reason.to_string(),
+                policy_version: version.version,
+                created_at: now,
+            });
+            let e = per_client.entry(b.client_id.as_str()).or_default();
+            e.0 += amount;
+            e.1.push(json!({"invoice": b.number, "amount": money(amount), "reason": reason}));
+        }
+        store::insert_bonuses(c, &rows)?;
+        let postings: Vec<Posting<'_>> = per_client
+            .iter()
+            .map(|(client, (total, _))| Posting {
+                client_id: client,
+                kind: EntryKind::Bonus,
+                amount: *total,
+                floor: Floor::None,
+                order_id: None,
+                invoice_id: None,
+                payment_id: None,
+                reason: Some("bonus for early payment"),
+            })
+            .collect();
+        ledger::post_all(c, &ctx.actor, &postings)?;
+        let changes: Vec<Change<'_>> = per_client
+            .iter()
+            .map(|(client, (total, bills))| Change {
+                action: "bonus.credited",
+                entity_type: "client",
+                entity_id: client,
+                client_id: Some(client),
+                details: json!({"total": money(*total), "bills": bills,
                         "policy_version": version.version}),
-                })
-                .collect();
-            record_all(c, &ctx.actor, &changes)?;
-            // The balance grew: orders waiting for money may fit now.
-            let clients: Vec<&str> = per_client.keys().copied().collect();
-            crate::orders::service::release_waiting_all(c, &ctx.actor, &clients, ctx.now)?;
-            Ok((bills.len() as i64, last, rows.len() as i64))
-        })?;
-        outcome.items += awarded;
-        if seen == 0 {
-            break;
-        }
-        ctx.progress(outcome.items)?;
-        after = last;
-        if seen < batch {
-            break;
-        }
-    }
+            })
+            .collect();
+        record_all(c, &ctx.actor, &changes)?;
+        // The balance grew: orders waiting for money may fit now.
+        let clients: Vec<&str> = per_client.keys().copied().collect();
+        crate::orders::service::release_waiting_all(c, &ctx.actor, &clients, ctx.now)?;
+        Ok((bills.len() as i64, last, rows.len() as i64))
+    })?;
+    outcome.items += awarded;
     Ok(outcome)
 }

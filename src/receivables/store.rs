@@ -248,18 +248,14 @@ pub fn to_hold(
 }
 
 /// Clients the job put on hold, with what decides whether the cause is gone.
-pub fn held_by_job(
-    conn: &mut DbConn,
-    after: Option<&str>,
-    limit: i64,
-) -> QueryResult<Vec<HoldCandidate>> {
+pub fn held_by_job(conn: &mut DbConn, after: &str, limit: i64) -> QueryResult<Vec<HoldCandidate>> {
     diesel::sql_query(format!(
         "SELECT c.id, c.balance_minor, c.credit_limit_minor, {OLDEST_DUE} AS oldest_due \
          FROM clients c \
          WHERE c.status = 'on_hold' AND c.held_by_job = TRUE AND c.id > $1 \
          ORDER BY c.id LIMIT $2"
     ))
-    .bind::<Text, _>(after.unwrap_or(""))
+    .bind::<Text, _>(after)
     .bind::<BigInt, _>(limit)
     .load(conn)
 }
@@ -334,7 +330,7 @@ pub fn reminder_candidates(
     due_to: NaiveDate,
     due_after: Option<NaiveDate>,
     offset_days: i32,
-    after: Option<&str>,
+    after: &str,
     limit: i64,
 ) -> QueryResult<Vec<ReminderCandidate>> {
     diesel::sql_query(
@@ -354,7 +350,7 @@ pub fn reminder_candidates(
     .bind::<Date, _>(due_to)
     .bind::<Nullable<Date>, _>(due_after)
     .bind::<diesel::sql_types::Integer, _>(offset_days)
-    .bind::<Text, _>(after.unwrap_or(""))
+    .bind::<Text, _>(after)
     .bind::<BigInt, _>(limit)
     .load(conn)
 }
@@ -409,7 +405,7 @@ pub struct BonusCandidate {
 pub fn bonus_candidates(
     conn: &mut DbConn,
     paid_since: NaiveDateTime,
-    after: Option<&str>,
+    after: &str,
     limit: i64,
 ) -> QueryResult<Vec<BonusCandidate>> {
     diesel::sql_query(
@@ -423,7 +419,7 @@ pub fn bonus_candidates(
          HAVING MAX(a.created_at) >= $2 \
          ORDER BY i.id LIMIT $3",
     )
-    .bind::<Text, _>(after.unwrap_or(""))
+    .bind::<Text, _>(after)
     .bind::<diesel::sql_types::Timestamp, _>(paid_since)
     .bind::<BigInt, _>(limit)
     .load(conn)

@@ -4,7 +4,7 @@ use super::model::*;
 use super::store::{self, LeaseRow, RunFilter, RunRow};
 use crate::auth::model::{Principal, Role};
 use crate::config::JobSettings;
-use crate::db::{self, Pool};
+use crate::db::{self, DbConn, Pool};
 use crate::error::ApiError;
 use crate::web::Page;
 use chrono::NaiveDateTime;
@@ -82,6 +82,39 @@ impl JobContext<'_> {
             )));
         }
         Ok(())
+    }
+
+    /// Runs `step(conn, after, limit)` batch after batch, each in its own write transaction,
+    /// over a keyset that starts at '' (every id is greater) and continues after the `last`
+    /// the step returns, until a batch sees fewer than `limit`; renews the lease after each
+    /// (see `progress`). The step returns (rows seen, last key, items done); `done` is what
+    /// the run did before. Returns the items these batches did.
+    pub fn in_batches<F>(
+        &self,
+        conn: &mut DbConn,
+        size: i64,
+        done: i64,
+        mut step: F,
+    ) -> Result<i64, ApiError>
+    where
+        F: FnMut(&mut DbConn, &str, i64) -> Result<(i64, String, i64), ApiError>,
+    {
+        let mut after = String::new();
+        let mut total = done;
+        loop {
+            let limit = self.batch(size, total);
+            let (seen, last, items) = db::write_tx(conn, |c| step(c, &after, limit))?;
+            total += items;
+            if seen == 0 {
+                break;
+            }
+            self.progress(total)?;
+            after = last;
+            if seen < limit {
+                break;
+            }
+        }
+        Ok(total - done)
     }
 
     /// The size of the next batch: `batch`, or less so that a run with `stop_after` stops
@@ -270,8 +303,7 @@ pub async fn list_jobs(
     actor: Principal,
 ) -> Result<Vec<JobView>, ApiError> {
     require_operator(&actor)?;
-    let names: Vec<&str> = JobName::ALL.iter().map(|j| j.as_str()).collect();
-    let last = db::run(pool, move |c| Ok(store::last_runs(c, &names)?)).await?;
+    let last = db::run(pool, |c| Ok(store::last_runs(c)?)).await?;
     Ok(JobName::ALL
         .into_iter()
         .map(|j| JobView {

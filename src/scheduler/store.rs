@@ -2,7 +2,7 @@ use crate::db::schema::{job_leases, job_runs};
 use crate::db::DbConn;
 use diesel::prelude::*;
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = job_runs)]
 pub struct RunRow {
     pub id: String,
@@ -178,21 +178,12 @@ pub fn list_runs(conn: &mut DbConn, f: &RunFilter) -> QueryResult<Vec<RunRow>> {
     q.order(job_runs::id.desc()).limit(f.limit + 1).load(conn)
 }
 
-/// The latest run of each job.
-pub fn last_runs(conn: &mut DbConn, jobs: &[&str]) -> QueryResult<Vec<RunRow>> {
-    let mut rows = Vec::new();
-    for job in jobs {
-        if let Some(r) = job_runs::table
-            .filter(job_runs::job.eq(job))
-            .order(job_runs::id.desc())
-            .select(RunRow::as_select())
-            .first(conn)
-            .optional()?
-        {
-            rows.push(r);
-        }
-    }
-    Ok(rows)
+/// The latest run of each job, in one query.
+pub fn last_runs(conn: &mut DbConn) -> QueryResult<Vec<RunRow>> {
+    diesel::sql_query(
+        "SELECT * FROM job_runs WHERE id IN (SELECT MAX(id) FROM job_runs GROUP BY job)",
+    )
+    .load(conn)
 }
 
 /// Deletes runs started before `before` and the leases of periods done before it.
