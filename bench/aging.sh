@@ -61,7 +61,7 @@ SELECT 'bench-ord-' || lpad(i::text, 7, '0'), client_id, order_status, 'pickup',
 FROM seed;
 
 INSERT INTO invoices (id, number, series, seq, client_id, order_id, status, total_minor,
-  vat_minor, paid_minor, issue_date, due_date, issued_at, voided_at)
+  vat_minor, paid_minor, issue_date, due_date, issued_at, voided_at, released)
 SELECT 'bench-inv-' || lpad(i::text, 7, '0'), '2026-' || lpad(i::text, 6, '0'), '2026', i,
        client_id, 'bench-ord-' || lpad(i::text, 7, '0'),
        CASE WHEN order_status = 'cancelled' THEN 'void' WHEN i % 5 = 2 THEN 'paid' ELSE 'issued' END,
@@ -69,7 +69,8 @@ SELECT 'bench-inv-' || lpad(i::text, 7, '0'), '2026-' || lpad(i::text, 6, '0'), 
        CASE WHEN order_status = 'cancelled' THEN 0 WHEN i % 5 = 2 THEN total
             WHEN i % 3 = 0 THEN total / 2 ELSE 0 END,
        due - 30, due, (due - 30)::timestamp,
-       CASE WHEN order_status = 'cancelled' THEN (due - 29)::timestamp END
+       CASE WHEN order_status = 'cancelled' THEN (due - 29)::timestamp END,
+       order_status NOT IN ('awaiting_payment', 'cancelled')
 FROM seed;
 ANALYZE;
 SQL

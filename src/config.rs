@@ -55,6 +55,13 @@ pub struct JobSettings {
     pub tier_recalc: String,
     #[serde(default)]
     pub housekeeping: String,
+    /// Transactions a per-client job runs at once on PostgreSQL (1 on SQLite).
+    #[serde(default = "one")]
+    pub workers: usize,
+}
+
+fn one() -> usize {
+    1
 }
 
 impl JobSettings {

@@ -123,9 +123,15 @@ impl Application {
     pub async fn build(settings: Settings) -> Result<Application, String> {
         let settings = Arc::new(settings);
         let pool = open_database(&settings).await?;
-        scheduler::service::configure(&settings.business);
+        scheduler::service::configure(&settings.business, &settings.jobs);
+        let jobs = db::pool(
+            &settings.database.url,
+            scheduler::service::jobs_pool_size(settings.jobs.workers),
+            Duration::from_secs(settings.database.acquire_timeout_secs),
+        )?;
         let state = aw::Data::new(AppState {
             pool,
+            jobs,
             tokens: auth::tokens::TokenKeys::new(&settings.auth),
             in_flight: Default::default(),
             subjects: Arc::new(auth::cache::subject_cache(

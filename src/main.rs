@@ -95,8 +95,12 @@ fn main() {
                 command: JobCommand::Run { name, now },
             } => {
                 let now = now.as_deref().map(parse_now).transpose()?;
-                let pool = diaspar::open_database(&settings).await?;
-                diaspar::scheduler::service::configure(&settings.business);
+                // The connections a job run takes, as the server's jobs pool has.
+                let mut job_settings = settings.clone();
+                job_settings.database.pool_size =
+                    diaspar::scheduler::service::jobs_pool_size(settings.jobs.workers);
+                let pool = diaspar::open_database(&job_settings).await?;
+                diaspar::scheduler::service::configure(&settings.business, &settings.jobs);
                 let run = actix_web::web::block(move || {
                     diaspar::scheduler::service::run_from_cli(&pool, &name, now)
                 })
@@ -133,7 +137,7 @@ fn main() {
                     println!("{report}");
                 }
                 let scheduler =
-                    diaspar::scheduler::service::start(app.state.pool.clone(), &settings.jobs)
+                    diaspar::scheduler::service::start(app.state.jobs.clone(), &settings.jobs)
                         .await?;
                 let url = format!("http://{}:{}", settings.server.host, app.port());
                 println!("diaspar listening on {url}  (Swagger UI: {url}/swagger-ui/)");

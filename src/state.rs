@@ -6,6 +6,8 @@ use std::sync::Arc;
 /// Shared application state (`web::Data<AppState>`).
 pub struct AppState {
     pub pool: Pool,
+    /// The connections jobs run on (scheduled or triggered), apart from the API's.
+    pub jobs: Pool,
     pub settings: Arc<Settings>,
     pub tokens: TokenKeys,
     /// Idempotency keys being processed in this process.

@@ -16,12 +16,38 @@ pub struct AuditRow {
     pub details: String,
 }
 
-/// Inserts the rows in one statement.
+/// Inserts the rows in one statement: a multi-row insert, or on PostgreSQL for more than a
+/// few rows one unnest of column arrays (a VALUES list of hundreds of rows costs more to parse
+/// and bind than to insert).
 pub fn insert_all(conn: &mut DbConn, rows: &[AuditRow]) -> QueryResult<()> {
-    crate::on_each_backend!(conn, |c| diesel::insert_into(audit_log::table)
-        .values(rows)
-        .execute(c)
-        .map(|_| ()))
+    use diesel::sql_types::{Array, Nullable, Text, Timestamp};
+    match conn {
+        DbConn::Pg(pg) if rows.len() > crate::db::UNNEST_FROM => {
+            let text = |f: fn(&AuditRow) -> &str| rows.iter().map(f).collect::<Vec<_>>();
+            let opt = |f: fn(&AuditRow) -> Option<&str>| rows.iter().map(f).collect::<Vec<_>>();
+            diesel::sql_query(
+                "INSERT INTO audit_log (id, occurred_at, actor_kind, actor_id, action, \
+                   entity_type, entity_id, request_id, details) \
+                 SELECT * FROM unnest($1::text[], $2::timestamp[], $3::text[], $4::text[], \
+                   $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])",
+            )
+            .bind::<Array<Text>, _>(text(|r| &r.id))
+            .bind::<Array<Timestamp>, _>(rows.iter().map(|r| r.occurred_at).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(text(|r| &r.actor_kind))
+            .bind::<Array<Nullable<Text>>, _>(opt(|r| r.actor_id.as_deref()))
+            .bind::<Array<Text>, _>(text(|r| &r.action))
+            .bind::<Array<Text>, _>(text(|r| &r.entity_type))
+            .bind::<Array<Text>, _>(text(|r| &r.entity_id))
+            .bind::<Array<Nullable<Text>>, _>(opt(|r| r.request_id.as_deref()))
+            .bind::<Array<Text>, _>(text(|r| &r.details))
+            .execute(pg)
+            .map(|_| ())
+        }
+        _ => crate::on_each_backend!(conn, |c| diesel::insert_into(audit_log::table)
+            .values(rows)
+            .execute(c)
+            .map(|_| ())),
+    }
 }
 
 pub struct AuditFilter {

@@ -206,3 +206,33 @@ pub fn move_tiers(
         }
     }
 }
+
+/// The next `limit` client ids after `after` ('' to start), in id order: the batches of the
+/// per-client jobs.
+pub fn ids_after(conn: &mut DbConn, after: &str, limit: i64) -> QueryResult<Vec<String>> {
+    clients::table
+        .filter(clients::id.gt(after))
+        .order(clients::id.asc())
+        .limit(limit)
+        .select(clients::id)
+        .load(conn)
+}
+
+/// The last id of each run of `size` clients in id order, and the last id of all: the ranges
+/// (previous end, end] cover every client once (used by jobs that split the clients between
+/// workers up front).
+pub fn range_ends(conn: &mut DbConn, size: i64) -> QueryResult<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct End {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        id: String,
+    }
+    let ends: Vec<End> = diesel::sql_query(
+        "SELECT id FROM (SELECT id, ROW_NUMBER() OVER (ORDER BY id) AS n, \
+           COUNT(*) OVER () AS total FROM clients) t \
+         WHERE n % $1 = 0 OR n = total ORDER BY id",
+    )
+    .bind::<diesel::sql_types::BigInt, _>(size.max(1))
+    .load(conn)?;
+    Ok(ends.into_iter().map(|e| e.id).collect())
+}

@@ -46,6 +46,9 @@ UNION ALL
 SELECT 'invoice total differs from its order: ' || i.id AS what FROM invoices i JOIN orders o ON o.id = i.order_id
     WHERE i.total_minor <> o.total_minor
 UNION ALL
+SELECT 'invoice released flag differs from its order: ' || i.id AS what FROM invoices i JOIN orders o ON o.id = i.order_id
+    WHERE i.released <> (o.released_at IS NOT NULL)
+UNION ALL
 SELECT 'order total differs from its lines: ' || o.id AS what FROM orders o
     WHERE o.total_minor <> (SELECT COALESCE(SUM(l.total_minor), 0) FROM order_lines l WHERE l.order_id = o.id)
 UNION ALL
@@ -79,10 +82,16 @@ SELECT 'bill penalty differs from its accruals: ' || i.id AS what FROM invoices 
         FROM penalty_accruals a WHERE a.invoice_id = i.id)
        OR COALESCE(p.penalty_minor, 0) > i.total_minor
 UNION ALL
+SELECT 'penalty accrual not of a bill of its client: ' || a.invoice_id AS what FROM penalty_accruals a
+    LEFT JOIN invoices i ON i.id = a.invoice_id
+    WHERE i.id IS NULL OR i.client_id <> a.client_id
+UNION ALL
 SELECT 'penalty entries differ from the accruals: ' || c.id AS what FROM clients c
-    WHERE (SELECT COALESCE(SUM(e.amount_minor), 0) FROM ledger_entries e
-           WHERE e.client_id = c.id AND e.kind = 'penalty')
-       <> -(SELECT COALESCE(SUM(a.amount_minor), 0) FROM penalty_accruals a WHERE a.client_id = c.id)
+    LEFT JOIN (SELECT client_id, SUM(amount_minor) AS s FROM ledger_entries
+               WHERE kind = 'penalty' GROUP BY client_id) e ON e.client_id = c.id
+    LEFT JOIN (SELECT client_id, SUM(amount_minor) AS s FROM penalty_accruals
+               GROUP BY client_id) a ON a.client_id = c.id
+    WHERE COALESCE(e.s, 0) <> -COALESCE(a.s, 0)
 UNION ALL
 SELECT 'bonus entries differ from the awards: ' || c.id AS what FROM clients c
     WHERE (SELECT COALESCE(SUM(e.amount_minor), 0) FROM ledger_entries e

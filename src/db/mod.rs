@@ -245,6 +245,10 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
+/// From how many rows a PostgreSQL bulk insert binds column arrays and unnests them instead of
+/// a multi-row VALUES list: below it the VALUES form is cheap (and the statement cached).
+pub const UNNEST_FROM: usize = 8;
+
 /// Current UTC time truncated to microseconds (both backends store microseconds).
 pub fn now() -> chrono::NaiveDateTime {
     let n = chrono::Utc::now().naive_utc();

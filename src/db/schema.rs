@@ -211,6 +211,7 @@ diesel::table! {
         due_date -> Date,
         issued_at -> Timestamp,
         voided_at -> Nullable<Timestamp>,
+        released -> Bool,
     }
 }
 

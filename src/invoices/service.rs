@@ -33,6 +33,8 @@ pub struct NewInvoice<'a> {
     pub vat_minor: i64,
     pub issued_at: chrono::NaiveDateTime,
     pub due_date: chrono::NaiveDate,
+    /// Its goods are released with it (not waiting for payment).
+    pub released: bool,
 }
 
 /// Numbers and stores a bill. Call as the LAST step of the transaction: the yearly counter row
@@ -54,6 +56,7 @@ pub fn issue(conn: &mut DbConn, new: NewInvoice<'_>) -> Result<InvoiceRow, ApiEr
         due_date: new.due_date,
         issued_at: new.issued_at,
         voided_at: None,
+        released: new.released,
     };
     Ok(store::insert_numbered(conn, row)?)
 }

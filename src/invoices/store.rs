@@ -19,7 +19,15 @@ pub struct InvoiceRow {
     pub due_date: chrono::NaiveDate,
     pub issued_at: chrono::NaiveDateTime,
     pub voided_at: Option<chrono::NaiveDateTime>,
+    /// Its order's goods were released: an issued bill is then a receivable.
+    pub released: bool,
 }
+
+/// The condition on a bill `i` that makes it an open receivable: issued (not paid in full,
+/// not void), its goods released, something left to pay. Implies the predicate of the partial
+/// index `invoices_receivable_idx`, so the per-client lookups seek it.
+pub const OPEN_RECEIVABLE: &str =
+    "i.status = 'issued' AND i.released AND i.paid_minor < i.total_minor";
 
 /// Creates the counter of a series if it does not exist yet (at start-up, outside hot paths).
 pub fn ensure_counter(conn: &mut DbConn, series: &str) -> QueryResult<()> {
@@ -70,7 +78,7 @@ pub fn next_seq(conn: &mut DbConn, series: &str) -> QueryResult<i32> {
 /// counter is taken and the bill inserted in one statement, so the counter row, which every
 /// bill of the year queues on, is held for one round trip less before the commit.
 pub fn insert_numbered(conn: &mut DbConn, mut row: InvoiceRow) -> QueryResult<InvoiceRow> {
-    use diesel::sql_types::{BigInt, Date, Integer, Text, Timestamp};
+    use diesel::sql_types::{BigInt, Bool, Date, Integer, Text, Timestamp};
     #[derive(QueryableByName)]
     struct Numbered {
         #[diesel(sql_type = Integer)]
@@ -81,10 +89,10 @@ pub fn insert_numbered(conn: &mut DbConn, mut row: InvoiceRow) -> QueryResult<In
             "WITH n AS (UPDATE document_counters SET last_value = last_value + 1 \
                WHERE series = $1 RETURNING last_value) \
              INSERT INTO invoices (id, number, series, seq, client_id, order_id, status, \
-               total_minor, vat_minor, paid_minor, issue_date, due_date, issued_at) \
+               total_minor, vat_minor, paid_minor, issue_date, due_date, issued_at, released) \
              SELECT $2, $1 || '-' || CASE WHEN n.last_value < 1000000 \
                  THEN lpad(n.last_value::text, 6, '0') ELSE n.last_value::text END, \
-               $1, n.last_value, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM n RETURNING seq",
+               $1, n.last_value, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12 FROM n RETURNING seq",
         )
         .bind::<Text, _>(&row.series)
         .bind::<Text, _>(&row.id)
@@ -97,6 +105,7 @@ pub fn insert_numbered(conn: &mut DbConn, mut row: InvoiceRow) -> QueryResult<In
         .bind::<Date, _>(row.issue_date)
         .bind::<Date, _>(row.due_date)
         .bind::<Timestamp, _>(row.issued_at)
+        .bind::<Bool, _>(row.released)
         .get_result::<Numbered>(pg)
         .optional()?
         .map(|n| n.seq),
@@ -172,16 +181,10 @@ pub fn list(
     q.order(invoices::id.asc()).limit(limit + 1).load(conn)
 }
 
-/// A bill's due date (a waiting order's bill becomes due after the payment terms once the goods
-/// are released).
-pub fn set_due_date(conn: &mut DbConn, id: &str, due: chrono::NaiveDate) -> QueryResult<usize> {
-    diesel::update(invoices::table.find(id))
-        .set(invoices::due_date.eq(due))
-        .execute(conn)
-}
-
-/// `set_due_date` for many `(invoice id, due date)`: one statement on PostgreSQL.
-pub fn set_due_dates(conn: &mut DbConn, dues: &[(&str, chrono::NaiveDate)]) -> QueryResult<()> {
+/// Marks the bills of orders just released with their `(invoice id, due date)`: a waiting
+/// order's bill becomes a receivable, due after the payment terms from the release. One
+/// statement per 1,000 on PostgreSQL.
+pub fn mark_released(conn: &mut DbConn, dues: &[(&str, chrono::NaiveDate)]) -> QueryResult<()> {
     use diesel::sql_types::{Array, Date, Text};
     match conn {
         DbConn::Pg(pg) => {
@@ -189,7 +192,7 @@ pub fn set_due_dates(conn: &mut DbConn, dues: &[(&str, chrono::NaiveDate)]) -> Q
                 let ids: Vec<&str> = chunk.iter().map(|d| d.0).collect();
                 let dates: Vec<chrono::NaiveDate> = chunk.iter().map(|d| d.1).collect();
                 diesel::sql_query(
-                    "UPDATE invoices SET due_date = v.due \
+                    "UPDATE invoices SET due_date = v.due, released = TRUE \
                      FROM unnest($1::text[], $2::date[]) AS v(id, due) WHERE invoices.id = v.id",
                 )
                 .bind::<Array<Text>, _>(&ids)
@@ -198,9 +201,11 @@ pub fn set_due_dates(conn: &mut DbConn, dues: &[(&str, chrono::NaiveDate)]) -> Q
             }
             Ok(())
         }
-        DbConn::Sqlite(_) => {
+        DbConn::Sqlite(c) => {
             for &(id, due) in dues {
-                set_due_date(conn, id, due)?;
+                diesel::update(invoices::table.find(id))
+                    .set((invoices::due_date.eq(due), invoices::released.eq(true)))
+                    .execute(c)?;
             }
             Ok(())
         }

@@ -188,12 +188,40 @@ pub fn post_entries(conn: &mut DbConn, entries: &mut [EntryRow]) -> QueryResult<
         e.balance_after_minor = r.0;
         e.seq = r.1;
     }
-    for chunk in entries.chunks(500) {
-        diesel::insert_into(ledger_entries::table)
-            .values(chunk)
-            .execute(pg)?;
+    for chunk in entries.chunks(5000) {
+        insert_unnest(pg, chunk)?;
     }
     Ok(())
+}
+
+/// Inserts numbered entries in one unnest of column arrays (see `audit::store::insert_all`).
+fn insert_unnest(pg: &mut diesel::PgConnection, rows: &[EntryRow]) -> QueryResult<()> {
+    use diesel::sql_types::{Array, BigInt, Nullable, Text, Timestamp};
+    let text = |f: fn(&EntryRow) -> &str| rows.iter().map(f).collect::<Vec<_>>();
+    let opt = |f: fn(&EntryRow) -> Option<&str>| rows.iter().map(f).collect::<Vec<_>>();
+    let int = |f: fn(&EntryRow) -> i64| rows.iter().map(f).collect::<Vec<_>>();
+    diesel::sql_query(
+        "INSERT INTO ledger_entries (id, client_id, seq, kind, amount_minor, balance_after_minor, \
+           order_id, invoice_id, reason, actor_kind, actor_id, created_at, payment_id) \
+         SELECT * FROM unnest($1::text[], $2::text[], $3::bigint[], $4::text[], $5::bigint[], \
+           $6::bigint[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], \
+           $12::timestamp[], $13::text[])",
+    )
+    .bind::<Array<Text>, _>(text(|r| &r.id))
+    .bind::<Array<Text>, _>(text(|r| &r.client_id))
+    .bind::<Array<BigInt>, _>(int(|r| r.seq))
+    .bind::<Array<Text>, _>(text(|r| &r.kind))
+    .bind::<Array<BigInt>, _>(int(|r| r.amount_minor))
+    .bind::<Array<BigInt>, _>(int(|r| r.balance_after_minor))
+    .bind::<Array<Nullable<Text>>, _>(opt(|r| r.order_id.as_deref()))
+    .bind::<Array<Nullable<Text>>, _>(opt(|r| r.invoice_id.as_deref()))
+    .bind::<Array<Nullable<Text>>, _>(opt(|r| r.reason.as_deref()))
+    .bind::<Array<Text>, _>(text(|r| &r.actor_kind))
+    .bind::<Array<Nullable<Text>>, _>(opt(|r| r.actor_id.as_deref()))
+    .bind::<Array<Timestamp>, _>(rows.iter().map(|r| r.created_at).collect::<Vec<_>>())
+    .bind::<Array<Nullable<Text>>, _>(opt(|r| r.payment_id.as_deref()))
+    .execute(pg)
+    .map(|_| ())
 }
 
 pub fn insert(conn: &mut DbConn, row: &EntryRow) -> QueryResult<()> {

@@ -16,11 +16,38 @@ pub struct EventRow {
 }
 
 /// Inserts the rows in one statement.
+/// Inserts the events in one statement (an unnest of column arrays for more than a few rows
+/// on PostgreSQL, like `audit::store::insert_all`); they are inserted unpublished.
 pub fn insert_all(conn: &mut DbConn, rows: &[EventRow]) -> QueryResult<()> {
-    crate::on_each_backend!(conn, |c| diesel::insert_into(outbox_events::table)
-        .values(rows)
-        .execute(c)
-        .map(|_| ()))
+    use diesel::sql_types::{Array, Nullable, Text, Timestamp};
+    match conn {
+        DbConn::Pg(pg) if rows.len() > crate::db::UNNEST_FROM => {
+            let text = |f: fn(&EventRow) -> &str| rows.iter().map(f).collect::<Vec<_>>();
+            diesel::sql_query(
+                "INSERT INTO outbox_events (id, occurred_at, event_type, entity_type, entity_id, \
+                   client_id, payload) \
+                 SELECT * FROM unnest($1::text[], $2::timestamp[], $3::text[], $4::text[], \
+                   $5::text[], $6::text[], $7::text[])",
+            )
+            .bind::<Array<Text>, _>(text(|r| &r.id))
+            .bind::<Array<Timestamp>, _>(rows.iter().map(|r| r.occurred_at).collect::<Vec<_>>())
+            .bind::<Array<Text>, _>(text(|r| &r.event_type))
+            .bind::<Array<Text>, _>(text(|r| &r.entity_type))
+            .bind::<Array<Text>, _>(text(|r| &r.entity_id))
+            .bind::<Array<Nullable<Text>>, _>(
+                rows.iter()
+                    .map(|r| r.client_id.as_deref())
+                    .collect::<Vec<_>>(),
+            )
+            .bind::<Array<Text>, _>(text(|r| &r.payload))
+            .execute(pg)
+            .map(|_| ())
+        }
+        _ => crate::on_each_backend!(conn, |c| diesel::insert_into(outbox_events::table)
+            .values(rows)
+            .execute(c)
+            .map(|_| ())),
+    }
 }
 
 pub fn list(

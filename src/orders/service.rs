@@ -351,6 +351,7 @@ fn place(
             vat_minor: order.vat_minor,
             issued_at: now,
             due_date,
+            released,
         },
     )?;
     // A client with an advance has its new bill paid from it at once (after the bill exists;
@@ -469,7 +470,7 @@ pub fn release_waiting_all(
             ))
         })
         .collect();
-    invoices::store::set_due_dates(conn, &dues)?;
+    invoices::store::mark_released(conn, &dues)?;
     let changes: Vec<Change<'_>> = chosen
         .iter()
         .map(|o| Change {
@@ -644,10 +645,9 @@ pub async fn cancel(state: &AppState, actor: Principal, id: String) -> Result<Or
                 }
             }
             if let Some(inv) = &invoice {
-                // What payments had paid on it goes back to them (and on to other open bills;
-                // not this one, its order is cancelled now), then the bill is void.
-                crate::payments::service::release_bill(conn, &actor, &order.client_id, &inv.id)?;
-                invoices::store::void(conn, &inv.id, now)?;
+                // What payments had paid on it goes back to them, the bill is void, and the
+                // money goes on to the client's other open bills.
+                crate::payments::service::void_bill(conn, &actor, &order.client_id, &inv.id, now)?;
             }
             record(
                 conn,

@@ -468,17 +468,19 @@ pub fn settle_all(
     record_all(conn, actor, &changes)
 }
 
-/// A voided bill gives its money back to the payments that paid it (negative allocations);
-/// the client's other open bills may then take it. Inside the void's transaction, after a
-/// ledger entry of the client or with no payment involved.
-pub fn release_bill(
+/// Voids a bill: its money goes back to the payments that paid it (negative allocations), the
+/// bill is void, then the client's other open bills may take that money. Inside the caller's
+/// transaction, after a ledger entry of the client or with no payment involved.
+pub fn void_bill(
     conn: &mut DbConn,
     actor: &Principal,
     client_id: &str,
     invoice_id: &str,
+    at: chrono::NaiveDateTime,
 ) -> Result<(), ApiError> {
     let net = store::net_allocations_on(conn, invoice_id)?;
     if net.is_empty() {
+        crate::invoices::store::void(conn, invoice_id, at)?;
         return Ok(());
     }
     undo_allocations(
@@ -497,6 +499,8 @@ pub fn release_bill(
             details: json!({ "payments": net.iter().map(|(p, a)| json!({"payment": p, "amount": Money::from_minor(*a)})).collect::<Vec<_>>() }),
         },
     )?;
+    // Void before settling, so the money does not go straight back to this bill.
+    crate::invoices::store::void(conn, invoice_id, at)?;
     settle(conn, actor, client_id)
 }
 

@@ -1,6 +1,4 @@
-use crate::db::schema::{
-    clients, invoices, orders, payment_allocations, payment_imports, payments,
-};
+use crate::db::schema::{clients, invoices, payment_allocations, payment_imports, payments};
 use crate::db::DbConn;
 use diesel::prelude::*;
 
@@ -237,11 +235,11 @@ pub fn with_remainder_of(conn: &mut DbConn, client_ids: &[&str]) -> QueryResult<
 pub fn open_bills_of(conn: &mut DbConn, client_ids: &[&str]) -> QueryResult<Vec<OpenBill>> {
     let mut bills: Vec<OpenBill> = Vec::new();
     for chunk in client_ids.chunks(500) {
+        // The open receivables (invoices::store::OPEN_RECEIVABLE).
         let rows = invoices::table
-            .inner_join(orders::table)
             .filter(invoices::client_id.eq_any(chunk))
             .filter(invoices::status.eq("issued"))
-            .filter(orders::status.ne_all(["awaiting_payment", "cancelled", "expired"]))
+            .filter(invoices::released.eq(true))
             .filter(invoices::paid_minor.lt(invoices::total_minor))
             .select((
                 invoices::id,

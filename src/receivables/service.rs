@@ -268,7 +268,7 @@ pub async fn put_overrides(
 // Penalties.
 
 /// Clients whose bills are charged per transaction.
-pub const PENALTY_BATCH: i64 = 500;
+pub const PENALTY_BATCH: i64 = 1000;
 
 /// The `penalties` job, daily: every open receivable of a client not exempt, past its due date
 /// and grace days, accrues for each day up to `now`'s date not charged yet (a day missed while
@@ -286,16 +286,9 @@ pub fn accrue_penalties(pool: &Pool, ctx: &JobContext<'_>) -> Result<Outcome, Ap
     }
     let today = ctx.now.date();
     let due_before = today - chrono::Duration::days(rule.grace_days as i64);
-    let charged = ctx.in_batches(
-        &mut conn,
-        PENALTY_BATCH,
-        outcome.items,
-        |c, after, batch| {
-            let clients = store::next_clients(c, after, batch)?;
-            let Some(last) = clients.last().cloned() else {
-                return Ok((0, String::new(), 0));
-            };
-            let bills = store::penalty_candidates(c, due_before, today, after, &last)?;
+    let charged =
+        ctx.in_client_ranges(&mut conn, PENALTY_BATCH, outcome.items, |c, after, last| {
+            let bills = store::penalty_candidates(c, due_before, today, after, last)?;
             let now = db::now();
             let mut accruals: Vec<AccrualRow> = Vec::new();
             let mut adds: Vec<(&str, i64)> = Vec::new();
@@ -365,9 +358,8 @@ pub fn accrue_penalties(pool: &Pool, ctx: &JobContext<'_>) -> Result<Outcome, Ap
                 })
                 .collect();
             record_all(c, &ctx.actor, &changes)?;
-            Ok((clients.len() as i64, last, accruals.len() as i64))
-        },
-    )?;
+            Ok(accruals.len() as i64)
+        })?;
     outcome.items += charged;
     Ok(outcome)
 }
@@ -424,34 +416,31 @@ pub fn control_holds(pool: &Pool, ctx: &JobContext<'_>) -> Result<Outcome, ApiEr
     outcome.items += lifted;
     changed |= lifted > 0;
     if late_since.is_some() || policy.when_over_limit {
-        let held = ctx.in_batches(&mut conn, HOLD_BATCH, outcome.items, |c, after, batch| {
-            let clients = store::next_clients(c, after, batch)?;
-            let Some(last) = clients.last().cloned() else {
-                return Ok((0, String::new(), 0));
-            };
-            let found = store::to_hold(c, after, &last, late_since, policy.when_over_limit)?;
-            let ids: Vec<&str> = found.iter().map(|h| h.id.as_str()).collect();
-            let moved = store::set_status(c, &ids, "active", "on_hold", db::now())?;
-            let changes: Vec<Change<'_>> = found
-                .iter()
-                .filter(|h| moved.contains(&h.id))
-                .map(|h| {
-                    let late = late_since.is_some_and(|l| h.oldest_due.is_some_and(|d| d <= l));
-                    Change {
-                        action: "client.held",
-                        entity_type: "client",
-                        entity_id: &h.id,
-                        client_id: Some(&h.id),
-                        details: json!({"by": "credit_holds",
+        let held =
+            ctx.in_client_ranges(&mut conn, HOLD_BATCH, outcome.items, |c, after, last| {
+                let found = store::to_hold(c, after, last, late_since, policy.when_over_limit)?;
+                let ids: Vec<&str> = found.iter().map(|h| h.id.as_str()).collect();
+                let moved = store::set_status(c, &ids, "active", "on_hold", db::now())?;
+                let changes: Vec<Change<'_>> = found
+                    .iter()
+                    .filter(|h| moved.contains(&h.id))
+                    .map(|h| {
+                        let late = late_since.is_some_and(|l| h.oldest_due.is_some_and(|d| d <= l));
+                        Change {
+                            action: "client.held",
+                            entity_type: "client",
+                            entity_id: &h.id,
+                            client_id: Some(&h.id),
+                            details: json!({"by": "credit_holds",
                                 "cause": if late { "overdue" } else { "over_credit_limit" },
                                 "oldest_due": h.oldest_due,
                                 "balance": crate::money::SignedMoney::from_minor(h.balance_minor)}),
-                    }
-                })
-                .collect();
-            record_all(c, &ctx.actor, &changes)?;
-            Ok((clients.len() as i64, last, moved.len() as i64))
-        })?;
+                        }
+                    })
+                    .collect();
+                record_all(c, &ctx.actor, &changes)?;
+                Ok(moved.len() as i64)
+            })?;
         outcome.items += held;
         changed |= held > 0;
     }

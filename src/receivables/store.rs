@@ -4,9 +4,10 @@
 
 use crate::db::schema::{clients, penalty_accruals, receivables_policies};
 use crate::db::DbConn;
+use crate::invoices::store::OPEN_RECEIVABLE;
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Date, Integer, Nullable, Text, Timestamp};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = receivables_policies)]
@@ -103,17 +104,6 @@ pub struct PenaltyCandidate {
     pub penalty_through: Option<NaiveDate>,
 }
 
-/// The next `limit` client ids after `after` ('' to start), in id order: the batches of the
-/// per-client jobs, so that each client's bills are settled in one transaction and one entry.
-pub fn next_clients(conn: &mut DbConn, after: &str, limit: i64) -> QueryResult<Vec<String>> {
-    clients::table
-        .filter(clients::id.gt(after))
-        .order(clients::id.asc())
-        .limit(limit)
-        .select(clients::id)
-        .load(conn)
-}
-
 /// The open receivables (issued bills of released orders, not fully paid) of the clients with
 /// ids in (`after_client`, `last_client`], not exempt, due before `due_before`, not yet charged
 /// through `today`, by client and id.
@@ -124,19 +114,18 @@ pub fn penalty_candidates(
     after_client: &str,
     last_client: &str,
 ) -> QueryResult<Vec<PenaltyCandidate>> {
-    diesel::sql_query(
+    diesel::sql_query(format!(
         "SELECT i.id AS invoice_id, i.number, i.client_id, i.total_minor, \
            i.total_minor - i.paid_minor AS open_minor, i.due_date, \
            COALESCE(p.penalty_minor, 0) AS penalty_minor, p.penalty_through \
-         FROM invoices i JOIN orders o ON o.id = i.order_id JOIN clients c ON c.id = i.client_id \
-         LEFT JOIN invoice_penalties p ON p.invoice_id = i.id \
-         WHERE i.status = 'issued' AND i.paid_minor < i.total_minor \
-           AND o.status NOT IN ('awaiting_payment', 'cancelled', 'expired') \
-           AND c.penalty_exempt = FALSE AND i.due_date < $1 \
+         FROM invoices i LEFT JOIN invoice_penalties p ON p.invoice_id = i.id \
+         WHERE {OPEN_RECEIVABLE} AND i.due_date < $1 \
            AND (p.penalty_through IS NULL OR p.penalty_through < $2) \
            AND i.client_id > $3 AND i.client_id <= $4 \
-         ORDER BY i.client_id, i.id",
-    )
+           AND i.client_id NOT IN (SELECT c.id FROM clients c \
+                                   WHERE c.id > $3 AND c.id <= $4 AND c.penalty_exempt) \
+         ORDER BY i.client_id, i.id"
+    ))
     .bind::<Date, _>(due_before)
     .bind::<Date, _>(today)
     .bind::<Text, _>(after_client)
@@ -144,14 +133,42 @@ pub fn penalty_candidates(
     .load(conn)
 }
 
+/// Inserts the day accruals: one unnest statement per 5,000 on PostgreSQL (a multi-row VALUES
+/// of 7 columns is parsed anew each time and costs several times as much), multi-row inserts
+/// on SQLite.
 pub fn insert_accruals(conn: &mut DbConn, rows: &[AccrualRow]) -> QueryResult<()> {
-    for chunk in rows.chunks(500) {
-        crate::on_each_backend!(conn, |c| diesel::insert_into(penalty_accruals::table)
-            .values(chunk)
-            .execute(c)
-            .map(|_| ()))?;
+    match conn {
+        DbConn::Pg(pg) => {
+            for chunk in rows.chunks(5000) {
+                let col = |f: fn(&AccrualRow) -> &str| chunk.iter().map(f).collect::<Vec<_>>();
+                diesel::sql_query(
+                    "INSERT INTO penalty_accruals (invoice_id, day, client_id, amount_minor, \
+                       base_minor, policy_version, created_at) \
+                     SELECT * FROM unnest($1::text[], $2::date[], $3::text[], $4::bigint[], \
+                       $5::bigint[], $6::int[], $7::timestamp[])",
+                )
+                .bind::<Array<Text>, _>(col(|r| &r.invoice_id))
+                .bind::<Array<Date>, _>(chunk.iter().map(|r| r.day).collect::<Vec<_>>())
+                .bind::<Array<Text>, _>(col(|r| &r.client_id))
+                .bind::<Array<BigInt>, _>(chunk.iter().map(|r| r.amount_minor).collect::<Vec<_>>())
+                .bind::<Array<BigInt>, _>(chunk.iter().map(|r| r.base_minor).collect::<Vec<_>>())
+                .bind::<Array<Integer>, _>(
+                    chunk.iter().map(|r| r.policy_version).collect::<Vec<_>>(),
+                )
+                .bind::<Array<Timestamp>, _>(chunk.iter().map(|r| r.created_at).collect::<Vec<_>>())
+                .execute(pg)?;
+            }
+            Ok(())
+        }
+        DbConn::Sqlite(c) => {
+            for chunk in rows.chunks(500) {
+                diesel::insert_into(penalty_accruals::table)
+                    .values(chunk)
+                    .execute(c)?;
+            }
+            Ok(())
+        }
     }
-    Ok(())
 }
 
 /// Adds `(invoice id, amount)` to the bills' accrued penalties and marks them charged through
@@ -168,7 +185,7 @@ pub fn add_penalties(
     match conn {
         DbConn::Pg(pg) => {
             let mut n = 0;
-            for chunk in adds.chunks(1000) {
+            for chunk in adds.chunks(5000) {
                 let ids: Vec<&str> = chunk.iter().map(|a| a.0).collect();
                 let amounts: Vec<i64> = chunk.iter().map(|a| a.1).collect();
                 n += diesel::sql_query(format!(
@@ -216,10 +233,11 @@ pub struct HoldCandidate {
 /// The due date of a client's oldest open receivable, the shared part of the hold queries: a
 /// correlated subquery, so each batch of clients seeks the open-bills index per client instead
 /// of aggregating every bill.
-const OLDEST_DUE: &str = "\
-(SELECT MIN(i.due_date) FROM invoices i JOIN orders o ON o.id = i.order_id \
-  WHERE i.client_id = c.id AND i.status = 'issued' AND i.paid_minor < i.total_minor \
-    AND o.status NOT IN ('awaiting_payment', 'cancelled', 'expired'))";
+fn oldest_due() -> String {
+    format!(
+        "(SELECT MIN(i.due_date) FROM invoices i WHERE i.client_id = c.id AND {OPEN_RECEIVABLE})"
+    )
+}
 
 /// Among the clients with ids in (`after`, `last`], the active ones with automatic holds whose
 /// oldest receivable is due on or before `late_since` (when given), or whose balance is below
@@ -233,12 +251,13 @@ pub fn to_hold(
 ) -> QueryResult<Vec<HoldCandidate>> {
     diesel::sql_query(format!(
         "SELECT r.id, r.balance_minor, r.credit_limit_minor, r.oldest_due FROM ( \
-           SELECT c.id, c.balance_minor, c.credit_limit_minor, {OLDEST_DUE} AS oldest_due \
+           SELECT c.id, c.balance_minor, c.credit_limit_minor, {} AS oldest_due \
            FROM clients c WHERE c.id > $1 AND c.id <= $2 \
              AND c.status = 'active' AND c.auto_hold = TRUE) r \
          WHERE (r.oldest_due IS NOT NULL AND r.oldest_due <= $3) \
             OR ($4 AND r.balance_minor < -r.credit_limit_minor) \
-         ORDER BY r.id"
+         ORDER BY r.id",
+        oldest_due()
     ))
     .bind::<Text, _>(after)
     .bind::<Text, _>(last)
@@ -250,10 +269,11 @@ pub fn to_hold(
 /// Clients the job put on hold, with what decides whether the cause is gone.
 pub fn held_by_job(conn: &mut DbConn, after: &str, limit: i64) -> QueryResult<Vec<HoldCandidate>> {
     diesel::sql_query(format!(
-        "SELECT c.id, c.balance_minor, c.credit_limit_minor, {OLDEST_DUE} AS oldest_due \
+        "SELECT c.id, c.balance_minor, c.credit_limit_minor, {} AS oldest_due \
          FROM clients c \
          WHERE c.status = 'on_hold' AND c.held_by_job = TRUE AND c.id > $1 \
-         ORDER BY c.id LIMIT $2"
+         ORDER BY c.id LIMIT $2",
+        oldest_due()
     ))
     .bind::<Text, _>(after)
     .bind::<BigInt, _>(limit)
@@ -333,20 +353,18 @@ pub fn reminder_candidates(
     after: &str,
     limit: i64,
 ) -> QueryResult<Vec<ReminderCandidate>> {
-    diesel::sql_query(
+    diesel::sql_query(format!(
         "SELECT i.id AS invoice_id, i.number, i.client_id, c.name AS client_name, i.total_minor, \
            i.total_minor - i.paid_minor AS open_minor, COALESCE(p.penalty_minor, 0) AS penalty_minor, \
            i.issue_date, i.due_date \
-         FROM invoices i JOIN orders o ON o.id = i.order_id JOIN clients c ON c.id = i.client_id \
+         FROM invoices i JOIN clients c ON c.id = i.client_id \
          LEFT JOIN invoice_penalties p ON p.invoice_id = i.id \
-         WHERE i.status = 'issued' AND i.paid_minor < i.total_minor \
-           AND o.status NOT IN ('awaiting_payment', 'cancelled', 'expired') \
-           AND i.due_date <= $1 AND ($2 IS NULL OR i.due_date > $2) \
+         WHERE {OPEN_RECEIVABLE} AND i.due_date <= $1 AND ($2 IS NULL OR i.due_date > $2) \
            AND NOT EXISTS (SELECT 1 FROM dunning_notices n \
                            WHERE n.invoice_id = i.id AND n.offset_days = $3) \
            AND i.id > $4 \
-         ORDER BY i.id LIMIT $5",
-    )
+         ORDER BY i.id LIMIT $5"
+    ))
     .bind::<Date, _>(due_to)
     .bind::<Nullable<Date>, _>(due_after)
     .bind::<diesel::sql_types::Integer, _>(offset_days)

@@ -17,9 +17,8 @@ const RECEIVABLES: &str = "\
 SELECT i.client_id AS client_id, {key} i.total_minor - i.paid_minor AS open_minor, \
   CASE WHEN i.due_date >= $1 THEN 0 WHEN i.due_date >= $2 THEN 1 \
        WHEN i.due_date >= $3 THEN 2 WHEN i.due_date >= $4 THEN 3 ELSE 4 END AS bucket \
-FROM invoices i JOIN orders o ON o.id = i.order_id {join}\
-WHERE i.status = 'issued' AND i.paid_minor < i.total_minor \
-  AND o.status NOT IN ('awaiting_payment', 'cancelled', 'expired') {filter}";
+FROM invoices i {join}\
+WHERE i.status = 'issued' AND i.released AND i.paid_minor < i.total_minor {filter}";
 
 /// The aggregates of the receivables `r`.
 const SUMS: &str = "\
@@ -84,9 +83,9 @@ SELECT a.client_id, c.name AS client_name, c.inn, c.manager_id, u.full_name AS m
   a.oldest_due \
 FROM (SELECT i.client_id, CAST(SUM(i.total_minor - i.paid_minor) AS BIGINT) AS overdue_minor, \
         COUNT(*) AS overdue_invoices, MIN(i.due_date) AS oldest_due \
-      FROM invoices i JOIN orders o ON o.id = i.order_id \
-      WHERE i.status = 'issued' AND i.paid_minor < i.total_minor \
-        AND o.status NOT IN ('awaiting_payment', 'cancelled', 'expired') AND i.due_date < $1 \
+      FROM invoices i \
+      WHERE i.status = 'issued' AND i.released AND i.paid_minor < i.total_minor \
+        AND i.due_date < $1 \
       GROUP BY i.client_id \
       ORDER BY overdue_minor DESC, i.client_id LIMIT $2) a \
 JOIN clients c ON c.id = a.client_id \
@@ -131,9 +130,8 @@ SELECT COALESCE(c.manager_id, '') AS manager_key, \
   CAST(COALESCE(SUM(i.total_minor - i.paid_minor), 0) AS BIGINT) AS open_minor, \
   CAST(COALESCE(SUM(CASE WHEN i.due_date < $1 THEN i.total_minor - i.paid_minor ELSE 0 END), 0) \
     AS BIGINT) AS overdue_minor, COUNT(DISTINCT c.id) AS clients \
-FROM invoices i JOIN orders o ON o.id = i.order_id JOIN clients c ON c.id = i.client_id \
-WHERE i.status = 'issued' AND i.paid_minor < i.total_minor \
-  AND o.status NOT IN ('awaiting_payment', 'cancelled', 'expired') \
+FROM invoices i JOIN clients c ON c.id = i.client_id \
+WHERE i.status = 'issued' AND i.released AND i.paid_minor < i.total_minor \
 GROUP BY COALESCE(c.manager_id, '')";
 
 #[derive(Debug, Clone, QueryableByName)]

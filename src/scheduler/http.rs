@@ -78,7 +78,7 @@ pub async fn run_job(
     who: Principal,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let run = service::trigger(&state.pool, who, path.into_inner()).await?;
+    let run = service::trigger(&state.jobs, who, path.into_inner()).await?;
     Ok(HttpResponse::Ok().json(run))
 }
 

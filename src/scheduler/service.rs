@@ -17,6 +17,19 @@ pub const LEASE_SECS: i64 = 300;
 /// Job runs are kept this long.
 pub const KEEP_RUNS_DAYS: i64 = 90;
 
+/// Transactions a per-client job runs at once on PostgreSQL (`JobContext::in_client_ranges`;
+/// `[jobs] workers`, set by `configure`); SQLite has one writer, so one.
+static WORKERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(1);
+
+/// The most `[jobs] workers` may be.
+pub const MAX_WORKERS: usize = 8;
+
+/// Connections of the server's jobs pool for `workers`: the workers, a lease renewal and the
+/// run record, so a job never takes the API's connections.
+pub fn jobs_pool_size(workers: usize) -> u32 {
+    workers.clamp(1, MAX_WORKERS) as u32 + 2
+}
+
 /// This process in leases and run records: host, pid and a random tag.
 pub fn owner() -> &'static str {
     static OWNER: OnceLock<String> = OnceLock::new();
@@ -33,8 +46,12 @@ pub fn owner() -> &'static str {
 /// `Application::build` and the CLI.
 static BUSINESS: OnceLock<crate::config::BusinessSettings> = OnceLock::new();
 
-pub fn configure(business: &crate::config::BusinessSettings) {
+pub fn configure(business: &crate::config::BusinessSettings, jobs: &JobSettings) {
     let _ = BUSINESS.set(business.clone());
+    WORKERS.store(
+        jobs.workers.clamp(1, MAX_WORKERS),
+        std::sync::atomic::Ordering::Relaxed,
+    );
 }
 
 /// The configured business settings (an error when the process did not configure them).
@@ -56,7 +73,7 @@ pub struct JobContext<'a> {
     /// Stop with an error once this many items are done, as a crash would (tests).
     stop_after: Option<i64>,
     /// Items done so far, as reported to `progress`.
-    done: std::cell::Cell<i64>,
+    done: std::sync::atomic::AtomicI64,
 }
 
 impl JobContext<'_> {
@@ -64,7 +81,8 @@ impl JobContext<'_> {
     /// the run when it lost its lease (another run took the period over) or reached
     /// `stop_after`.
     pub fn progress(&self, done: i64) -> Result<(), ApiError> {
-        self.done.set(done);
+        self.done
+            .fetch_max(done, std::sync::atomic::Ordering::Relaxed);
         let until = db::now() + chrono::Duration::seconds(LEASE_SECS);
         let mut conn = self.pool.get()?;
         let held = db::write_tx(&mut conn, |c| {
@@ -115,6 +133,81 @@ impl JobContext<'_> {
             }
         }
         Ok(total - done)
+    }
+
+    /// Runs `step(conn, after, last)` over the clients in id ranges (`after`, `last`] of
+    /// `size` clients ('' before the first), each range in its own write transaction, and
+    /// renews the lease after each (see `progress`); the step returns the items it did, `done`
+    /// is what the run did before. On PostgreSQL `[jobs] workers` ranges run at once on their own
+    /// connections (the first on `conn`), so a long job takes more of the machine than one
+    /// session would; the ranges are disjoint, so the transactions never wait on each other.
+    /// One at a time on SQLite and in runs with `stop_after` (which stop exactly there).
+    /// Returns the items these ranges did; on an error the other workers stop after their
+    /// current range and the first error is returned.
+    pub fn in_client_ranges<F>(
+        &self,
+        conn: &mut DbConn,
+        size: i64,
+        done: i64,
+        step: F,
+    ) -> Result<i64, ApiError>
+    where
+        F: Fn(&mut DbConn, &str, &str) -> Result<i64, ApiError> + Sync,
+    {
+        use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
+        let workers = WORKERS.load(Ordering::Relaxed);
+        let parallel = workers > 1 && matches!(conn, DbConn::Pg(_)) && self.stop_after.is_none();
+        if !parallel {
+            return self.in_batches(conn, size, done, |c, after, limit| {
+                let ids = crate::clients::store::ids_after(c, after, limit)?;
+                let Some(last) = ids.last().cloned() else {
+                    return Ok((0, String::new(), 0));
+                };
+                Ok((ids.len() as i64, last.clone(), step(c, after, &last)?))
+            });
+        }
+        let bounds = crate::clients::store::range_ends(conn, size)?;
+        let next = AtomicUsize::new(0);
+        let total = AtomicI64::new(done);
+        let failed = AtomicBool::new(false);
+        let work = |c: &mut DbConn| -> Result<(), ApiError> {
+            loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                if i >= bounds.len() || failed.load(Ordering::Relaxed) {
+                    return Ok(());
+                }
+                let after = if i == 0 { "" } else { bounds[i - 1].as_str() };
+                let result = db::write_tx(c, |c| step(c, after, &bounds[i])).and_then(|items| {
+                    self.progress(total.fetch_add(items, Ordering::Relaxed) + items)
+                });
+                if let Err(e) = result {
+                    failed.store(true, Ordering::Relaxed);
+                    return Err(e);
+                }
+            }
+        };
+        let results: Vec<Result<(), ApiError>> = std::thread::scope(|s| {
+            let others: Vec<_> = (1..workers)
+                .map(|_| {
+                    s.spawn(|| {
+                        let mut c = self.pool.get()?;
+                        work(&mut c)
+                    })
+                })
+                .collect();
+            let mut all = vec![work(conn)];
+            for h in others {
+                all.push(
+                    h.join()
+                        .unwrap_or_else(|_| Err(ApiError::internal("a job worker panicked"))),
+                );
+            }
+            all
+        });
+        for r in results {
+            r?;
+        }
+        Ok(total.load(Ordering::Relaxed) - done)
     }
 
     /// The size of the next batch: `batch`, or less so that a run with `stop_after` stops
@@ -220,16 +313,19 @@ pub fn run_job(
         period: period.clone(),
         run_id: run_id.clone(),
         stop_after,
-        done: std::cell::Cell::new(0),
+        done: std::sync::atomic::AtomicI64::new(0),
     };
+    // The job takes its own connections (up to JOB_WORKERS at once).
+    drop(conn);
     let result = dispatch(job, pool, &ctx);
+    let mut conn = pool.get()?;
     let finished = db::now();
     let (status, outcome, message) = match &result {
         Ok(o) => (RunStatus::Succeeded, *o, None),
         Err(e) => (
             RunStatus::Failed,
             Outcome {
-                items: ctx.done.get(),
+                items: ctx.done.load(std::sync::atomic::Ordering::Relaxed),
                 errors: 1,
             },
             Some(e.to_string()),
