@@ -25,9 +25,16 @@ pub struct InvoiceRow {
 
 /// The condition on a bill `i` that makes it an open receivable: issued (not paid in full,
 /// not void), its goods released, something left to pay. Implies the predicate of the partial
-/// index `invoices_receivable_idx`, so the per-client lookups seek it.
-pub const OPEN_RECEIVABLE: &str =
-    "i.status = 'issued' AND i.released AND i.paid_minor < i.total_minor";
+/// index `invoices_receivable_idx`, so the per-client lookups seek it. A macro so that the
+/// SQL constants of other stores can `concat!` it; `OPEN_RECEIVABLE` for `format!`.
+#[macro_export]
+macro_rules! open_receivable {
+    () => {
+        "i.status = 'issued' AND i.released AND i.paid_minor < i.total_minor"
+    };
+}
+
+pub const OPEN_RECEIVABLE: &str = crate::open_receivable!();
 
 /// Creates the counter of a series if it does not exist yet (at start-up, outside hot paths).
 pub fn ensure_counter(conn: &mut DbConn, series: &str) -> QueryResult<()> {

@@ -201,16 +201,26 @@ pub fn add_penalties(
             Ok(n)
         }
         DbConn::Sqlite(c) => {
+            // Multi-row VALUES, 300 bills (900 parameters) per statement; the placeholders
+            // appear in order, as SQLite numbers them.
             let mut n = 0;
-            for &(id, amount) in adds {
-                n += diesel::sql_query(format!(
+            for chunk in adds.chunks(300) {
+                let values: Vec<String> = (0..chunk.len())
+                    .map(|k| format!("(${}, ${}, ${})", 3 * k + 1, 3 * k + 2, 3 * k + 3))
+                    .collect();
+                let mut q = diesel::sql_query(format!(
                     "INSERT INTO invoice_penalties (invoice_id, penalty_minor, penalty_through) \
-                     VALUES ($1, $2, $3) {UPSERT}"
+                     VALUES {} {UPSERT}",
+                    values.join(", ")
                 ))
-                .bind::<Text, _>(id)
-                .bind::<BigInt, _>(amount)
-                .bind::<Date, _>(through)
-                .execute(c)?;
+                .into_boxed::<diesel::sqlite::Sqlite>();
+                for &(id, amount) in chunk {
+                    q = q
+                        .bind::<Text, _>(id)
+                        .bind::<BigInt, _>(amount)
+                        .bind::<Date, _>(through);
+                }
+                n += q.execute(c)?;
             }
             Ok(n)
         }
@@ -300,13 +310,9 @@ pub fn set_status(
             .load::<String>(pg)?;
     }
     for chunk in ids.chunks(500) {
-        let target = clients::table
-            .filter(clients::id.eq_any(chunk))
-            .filter(clients::status.eq(from));
-        let ids_now: Vec<String> = target.select(clients::id).load(conn)?;
-        diesel::update(
+        let ids_now: Vec<String> = diesel::update(
             clients::table
-                .filter(clients::id.eq_any(&ids_now))
+                .filter(clients::id.eq_any(chunk))
                 .filter(clients::status.eq(from)),
         )
         .set((
@@ -314,7 +320,8 @@ pub fn set_status(
             clients::held_by_job.eq(by_job),
             clients::updated_at.eq(at),
         ))
-        .execute(conn)?;
+        .returning(clients::id)
+        .get_results(conn)?;
         moved.extend(ids_now);
     }
     Ok(moved)

@@ -13,12 +13,14 @@ use diesel::sql_types::{BigInt, Date, Nullable, Text, Timestamp};
 /// Open receivables, one row per bill: the client, the open amount and the aging bucket
 /// (0 not due, 1: 1–30 days, 2: 31–60, 3: 61–90, 4: more). Binds $1–$4: the bucket boundaries.
 /// `{join}` / `{filter}` add the client join and the cursor condition of a grouping.
-const RECEIVABLES: &str = "\
-SELECT i.client_id AS client_id, {key} i.total_minor - i.paid_minor AS open_minor, \
-  CASE WHEN i.due_date >= $1 THEN 0 WHEN i.due_date >= $2 THEN 1 \
-       WHEN i.due_date >= $3 THEN 2 WHEN i.due_date >= $4 THEN 3 ELSE 4 END AS bucket \
-FROM invoices i {join}\
-WHERE i.status = 'issued' AND i.released AND i.paid_minor < i.total_minor {filter}";
+const RECEIVABLES: &str = concat!(
+    "SELECT i.client_id AS client_id, {key} i.total_minor - i.paid_minor AS open_minor, \
+       CASE WHEN i.due_date >= $1 THEN 0 WHEN i.due_date >= $2 THEN 1 \
+            WHEN i.due_date >= $3 THEN 2 WHEN i.due_date >= $4 THEN 3 ELSE 4 END AS bucket \
+     FROM invoices i {join}WHERE ",
+    crate::open_receivable!(),
+    " {filter}"
+);
 
 /// The aggregates of the receivables `r`.
 const SUMS: &str = "\
@@ -77,20 +79,21 @@ pub fn aging_by_manager_sql() -> String {
 }
 
 /// Overdue receivables per client, largest first: $1 as_of (due before it), $2 the limit.
-pub const DEBTORS_SQL: &str = "\
-SELECT a.client_id, c.name AS client_name, c.inn, c.manager_id, u.full_name AS manager_name, \
+pub const DEBTORS_SQL: &str = concat!(
+    "SELECT a.client_id, c.name AS client_name, c.inn, c.manager_id, u.full_name AS manager_name, \
   c.status, c.balance_minor, c.credit_limit_minor, a.overdue_minor, a.overdue_invoices, \
   a.oldest_due \
 FROM (SELECT i.client_id, CAST(SUM(i.total_minor - i.paid_minor) AS BIGINT) AS overdue_minor, \
         COUNT(*) AS overdue_invoices, MIN(i.due_date) AS oldest_due \
-      FROM invoices i \
-      WHERE i.status = 'issued' AND i.released AND i.paid_minor < i.total_minor \
-        AND i.due_date < $1 \
+      FROM invoices i WHERE ",
+    crate::open_receivable!(),
+    " AND i.due_date < $1 \
       GROUP BY i.client_id \
       ORDER BY overdue_minor DESC, i.client_id LIMIT $2) a \
 JOIN clients c ON c.id = a.client_id \
 LEFT JOIN users u ON u.id = c.manager_id \
-ORDER BY a.overdue_minor DESC, a.client_id";
+ORDER BY a.overdue_minor DESC, a.client_id"
+);
 
 /// Turnover per client from the ledger: $1 start (inclusive), $2 end (exclusive), $3 one
 /// client or null, $4 the cursor (client id) or null, $5 the row limit.
@@ -125,14 +128,15 @@ WHERE a.created_at >= $1 AND a.created_at < $2 \
 GROUP BY COALESCE(c.manager_id, '')";
 
 /// Open and overdue receivables per manager key: $1 overdue when due before it.
-pub const MANAGERS_OPEN_SQL: &str = "\
-SELECT COALESCE(c.manager_id, '') AS manager_key, \
+pub const MANAGERS_OPEN_SQL: &str = concat!(
+    "SELECT COALESCE(c.manager_id, '') AS manager_key, \
   CAST(COALESCE(SUM(i.total_minor - i.paid_minor), 0) AS BIGINT) AS open_minor, \
   CAST(COALESCE(SUM(CASE WHEN i.due_date < $1 THEN i.total_minor - i.paid_minor ELSE 0 END), 0) \
     AS BIGINT) AS overdue_minor, COUNT(DISTINCT c.id) AS clients \
-FROM invoices i JOIN clients c ON c.id = i.client_id \
-WHERE i.status = 'issued' AND i.released AND i.paid_minor < i.total_minor \
-GROUP BY COALESCE(c.manager_id, '')";
+FROM invoices i JOIN clients c ON c.id = i.client_id WHERE ",
+    crate::open_receivable!(),
+    " GROUP BY COALESCE(c.manager_id, '')"
+);
 
 #[derive(Debug, Clone, QueryableByName)]
 pub struct ManagerPaid {
