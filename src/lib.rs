@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod bargaining;
 pub mod cache;
 pub mod catalog;
 pub mod clients;
@@ -65,6 +66,7 @@ fn configure_all(
         reports::http::routes(cfg);
         scheduler::http::routes(cfg);
         receivables::http::routes(cfg);
+        bargaining::http::routes(cfg);
         audit::http::routes(cfg);
         notify::http::routes(cfg);
     }));
@@ -144,6 +146,9 @@ impl Application {
                 std::time::Duration::from_millis(settings.server.catalog_cache_ms),
             )),
             policy: Arc::new(receivables::service::policy_cache(
+                std::time::Duration::from_millis(settings.auth.principal_cache_ms),
+            )),
+            margins: Arc::new(bargaining::service::policy_cache(
                 std::time::Duration::from_millis(settings.auth.principal_cache_ms),
             )),
             settings: settings.clone(),

@@ -20,4 +20,6 @@ pub struct AppState {
     pub catalog: Arc<crate::catalog::service::PageCache>,
     /// The receivables policy in force, recently read.
     pub policy: Arc<crate::receivables::service::PolicyCache>,
+    /// The margin policy in force, recently read.
+    pub margins: Arc<crate::bargaining::service::MarginPolicyCache>,
 }

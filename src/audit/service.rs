@@ -46,6 +46,12 @@ fn record_chunk(
             entity_id: change.entity_id.to_string(),
             request_id: actor.request_id.clone(),
             details: change.details.to_string(),
+            client_id: change.client_id.map(str::to_string),
+            reason: change
+                .details
+                .get("reason")
+                .and_then(|r| r.as_str())
+                .map(str::to_string),
         })
         .collect();
     store::insert_all(conn, &rows)?;

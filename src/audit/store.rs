@@ -14,6 +14,10 @@ pub struct AuditRow {
     pub entity_id: String,
     pub request_id: Option<String>,
     pub details: String,
+    /// The company the change concerns.
+    pub client_id: Option<String>,
+    /// Why, for a manual action (`details.reason`).
+    pub reason: Option<String>,
 }
 
 /// Inserts the rows in one statement: a multi-row insert, or on PostgreSQL for more than a
@@ -27,9 +31,10 @@ pub fn insert_all(conn: &mut DbConn, rows: &[AuditRow]) -> QueryResult<()> {
             let opt = |f: fn(&AuditRow) -> Option<&str>| rows.iter().map(f).collect::<Vec<_>>();
             diesel::sql_query(
                 "INSERT INTO audit_log (id, occurred_at, actor_kind, actor_id, action, \
-                   entity_type, entity_id, request_id, details) \
+                   entity_type, entity_id, request_id, details, client_id, reason) \
                  SELECT * FROM unnest($1::text[], $2::timestamp[], $3::text[], $4::text[], \
-                   $5::text[], $6::text[], $7::text[], $8::text[], $9::text[])",
+                   $5::text[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], \
+                   $11::text[])",
             )
             .bind::<Array<Text>, _>(text(|r| &r.id))
             .bind::<Array<Timestamp>, _>(rows.iter().map(|r| r.occurred_at).collect::<Vec<_>>())
@@ -40,6 +45,8 @@ pub fn insert_all(conn: &mut DbConn, rows: &[AuditRow]) -> QueryResult<()> {
             .bind::<Array<Text>, _>(text(|r| &r.entity_id))
             .bind::<Array<Nullable<Text>>, _>(opt(|r| r.request_id.as_deref()))
             .bind::<Array<Text>, _>(text(|r| &r.details))
+            .bind::<Array<Nullable<Text>>, _>(opt(|r| r.client_id.as_deref()))
+            .bind::<Array<Nullable<Text>>, _>(opt(|r| r.reason.as_deref()))
             .execute(pg)
             .map(|_| ())
         }

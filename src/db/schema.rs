@@ -119,6 +119,8 @@ diesel::table! {
         entity_id -> Text,
         request_id -> Nullable<Text>,
         details -> Text,
+        client_id -> Nullable<Text>,
+        reason -> Nullable<Text>,
     }
 }
 
@@ -192,6 +194,7 @@ diesel::table! {
         vat_rate_bp -> Integer,
         total_minor -> BigInt,
         vat_minor -> BigInt,
+        offer_id -> Nullable<Text>,
     }
 }
 
@@ -395,7 +398,92 @@ diesel::joinable!(stock -> products (product_id));
 diesel::joinable!(stock_movements -> products (product_id));
 diesel::joinable!(clients -> price_tiers (tier_id));
 
+diesel::table! {
+    margin_policies (version) {
+        version -> Integer,
+        body -> Text,
+        actor_kind -> Text,
+        actor_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    offers (id) {
+        id -> Text,
+        client_id -> Text,
+        status -> Text,
+        decline_code -> Nullable<Text>,
+        decision_reason -> Nullable<Text>,
+        override_reason -> Nullable<Text>,
+        comment -> Nullable<Text>,
+        wanted_by -> Nullable<Date>,
+        evidence -> Text,
+        manager_id -> Nullable<Text>,
+        created_by_kind -> Text,
+        created_by_id -> Nullable<Text>,
+        decided_by_kind -> Nullable<Text>,
+        decided_by_id -> Nullable<Text>,
+        policy_version -> Integer,
+        valid_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    offer_lines (offer_id, line_no) {
+        offer_id -> Text,
+        line_no -> Integer,
+        product_id -> Text,
+        sku -> Text,
+        name -> Text,
+        quantity -> BigInt,
+        list_price_minor -> BigInt,
+        tier_price_minor -> BigInt,
+        asked_price_minor -> BigInt,
+        competitor_price_minor -> Nullable<BigInt>,
+        cost_minor -> BigInt,
+        floor_bp -> Integer,
+        below_floor -> Bool,
+        counter_price_minor -> Nullable<BigInt>,
+        agreed_price_minor -> Nullable<BigInt>,
+        decision_cost_minor -> Nullable<BigInt>,
+        used_quantity -> BigInt,
+    }
+}
+
+diesel::table! {
+    attention_requests (id) {
+        id -> Text,
+        client_id -> Text,
+        kind -> Text,
+        topic -> Text,
+        message -> Nullable<Text>,
+        order_id -> Nullable<Text>,
+        phone -> Nullable<Text>,
+        email -> Nullable<Text>,
+        callback -> Bool,
+        status -> Text,
+        manager_id -> Nullable<Text>,
+        assignee_id -> Nullable<Text>,
+        resolution_note -> Nullable<Text>,
+        created_by_kind -> Text,
+        created_by_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        resolved_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(offer_lines -> offers (offer_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
+    margin_policies,
+    offers,
+    offer_lines,
+    attention_requests,
     price_tiers,
     clients,
     users,

@@ -309,6 +309,7 @@ fn place(
             vat_rate_bp: l.vat_rate_bp,
             total_minor: l.total_minor,
             vat_minor: l.vat_minor,
+            offer_id: l.offer_id.clone(),
         })
         .collect();
     store::insert_lines(conn, &lines)?;

@@ -42,6 +42,8 @@ pub struct LineRow {
     pub vat_rate_bp: i32,
     pub total_minor: i64,
     pub vat_minor: i64,
+    /// The accepted offer whose agreed price this line carries.
+    pub offer_id: Option<String>,
 }
 
 pub fn insert_order(conn: &mut DbConn, row: &OrderRow) -> QueryResult<()> {

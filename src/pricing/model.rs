@@ -143,6 +143,8 @@ pub struct PricedLine {
     pub vat_rate_bp: i32,
     pub total_minor: i64,
     pub vat_minor: i64,
+    /// The accepted offer that set `unit_price_minor` (see `bargaining`).
+    pub offer_id: Option<String>,
 }
 
 /// Lines priced for one client.
@@ -286,6 +288,7 @@ pub fn price_order(
             unit_price_minor,
             vat_rate_bp: p.vat_rate_bp,
             total_minor,
+            offer_id: None,
         });
     }
     c.finish()?;

@@ -1,0 +1,442 @@
+//! The margin policy, offers and the margin arithmetic (no I/O).
+//!
+//! Margins are taken on the VAT-exclusive amount of a line (the line total less the VAT it
+//! includes, as invoiced) against the cost price, which is a VAT-exclusive purchase cost:
+//! margin = (net − cost × quantity) / net. A deal's margin is the same over the sum of its
+//! lines, so it is weighted by line amounts. Floors are checked exactly in integers; the margin
+//! figures shown to staff are rounded down to the basis point, so a shown figure never
+//! overstates the margin.
+
+use crate::error::ApiError;
+use crate::money::Money;
+use crate::pricing::model::vat_included_minor;
+use crate::validate::Check;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// Most products or categories with floors of their own.
+pub const MAX_FLOORS: usize = 1000;
+/// Most lines of one offer.
+pub const MAX_OFFER_LINES: usize = 100;
+/// Most competitor references of one offer.
+pub const MAX_EVIDENCE: usize = 20;
+
+/// Accept an offer at once, with nobody involved, when it asks little and keeps the floors
+/// with room to spare.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AutoAcceptRule {
+    /// Every line's asked price is at most this far below the client's tier price, in basis
+    /// points of the tier price (300 = 3 %).
+    #[schema(example = 300)]
+    pub max_discount_bp: i32,
+    /// Every line's margin and the deal's margin keep at least this many basis points above
+    /// their floors.
+    #[schema(example = 200)]
+    pub min_headroom_bp: i32,
+}
+
+/// Which orders are flagged into the responsible manager's queue (they go on automatically).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AttentionRule {
+    /// An order total above this amount is flagged; null: no absolute threshold.
+    #[schema(value_type = Option<String>, example = "500000.00")]
+    pub order_total_above: Option<Money>,
+    /// An order total above this multiple of the client's average order is flagged, in basis
+    /// points of the average (30000 = 3×); null: no relative threshold.
+    #[schema(example = 30000)]
+    pub average_multiple_bp: Option<i32>,
+    /// The relative threshold applies once the client has placed this many orders.
+    #[schema(example = 5)]
+    pub min_orders_for_average: i32,
+}
+
+/// The commercial director's margin terms. Each change is a new version.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MarginPolicy {
+    /// The least margin of a whole deal, and of a line without a floor of its own, in basis
+    /// points (1500 = 15 %).
+    #[schema(example = 1500)]
+    pub deal_floor_bp: i32,
+    /// Floors of a category's lines, by exact category name; they override `deal_floor_bp` for
+    /// those lines (higher or lower).
+    #[schema(example = json!({"Paper": 1200}))]
+    pub category_floors: BTreeMap<String, i32>,
+    /// Floors of single products, by product id; they override their category's.
+    pub product_floors: BTreeMap<String, i32>,
+    /// Null: every offer that keeps the floors waits for a person.
+    pub auto_accept: Option<AutoAcceptRule>,
+    /// How long an accepted offer prices orders, and a counter-offer may be accepted, days.
+    #[schema(example = 14)]
+    pub offer_validity_days: i32,
+    pub attention: AttentionRule,
+}
+
+impl Default for MarginPolicy {
+    /// Before the director sets any: no sale below cost, nothing accepted without a person,
+    /// offers valid two weeks, no order flagged.
+    fn default() -> Self {
+        MarginPolicy {
+            deal_floor_bp: 0,
+            category_floors: BTreeMap::new(),
+            product_floors: BTreeMap::new(),
+            auto_accept: None,
+            offer_validity_days: 14,
+            attention: AttentionRule {
+                order_total_above: None,
+                average_multiple_bp: None,
+                min_orders_for_average: 5,
+            },
+        }
+    }
+}
+
+/// Floors may be negative (a loss leader), down to −100 %, and below 100 %.
+const FLOOR_RANGE: (i64, i64) = (-10_000, 9_999);
+
+impl MarginPolicy {
+    /// Every bad field at once (product ids are checked against the catalogue by the service).
+    pub fn validate(&self) -> Result<(), ApiError> {
+        let mut c = Check::new();
+        c.range(
+            "deal_floor_bp",
+            self.deal_floor_bp as i64,
+            FLOOR_RANGE.0,
+            FLOOR_RANGE.1,
+        );
+        for (field, floors) in [
+            ("category_floors", &self.category_floors),
+            ("product_floors", &self.product_floors),
+        ] {
+            if floors.len() > MAX_FLOORS {
+                c.add(field, "too_many", format!("at most {MAX_FLOORS} floors"));
+            }
+            for (key, bp) in floors {
+                if key.trim().is_empty() || key.chars().count() > 100 {
+                    c.add(&format!("{field}.{key}"), "invalid", "1 to 100 characters");
+                }
+                c.range(
+                    &format!("{field}.{key}"),
+                    *bp as i64,
+                    FLOOR_RANGE.0,
+                    FLOOR_RANGE.1,
+                );
+            }
+        }
+        if let Some(a) = &self.auto_accept {
+            c.range(
+                "auto_accept.max_discount_bp",
+                a.max_discount_bp as i64,
+                0,
+                9_999,
+            );
+            c.range(
+                "auto_accept.min_headroom_bp",
+                a.min_headroom_bp as i64,
+                0,
+                10_000,
+            );
+        }
+        c.range(
+            "offer_validity_days",
+            self.offer_validity_days as i64,
+            1,
+            365,
+        );
+        if let Some(m) = self.attention.average_multiple_bp {
+            c.range("attention.average_multiple_bp", m as i64, 10_000, 1_000_000);
+        }
+        if self.attention.order_total_above.map(|m| m.minor()) == Some(0) {
+            c.add(
+                "attention.order_total_above",
+                "out_of_range",
+                "must be above 0 (null: no threshold)",
+            );
+        }
+        c.range(
+            "attention.min_orders_for_average",
+            self.attention.min_orders_for_average as i64,
+            1,
+            1000,
+        );
+        c.finish()
+    }
+
+    /// The floor of a line: the product's, else its category's, else the deal floor.
+    pub fn line_floor_bp(&self, product_id: &str, category: Option<&str>) -> i32 {
+        self.product_floors
+            .get(product_id)
+            .or_else(|| category.and_then(|c| self.category_floors.get(c)))
+            .copied()
+            .unwrap_or(self.deal_floor_bp)
+    }
+
+    /// Whether an order of `total_minor` deserves a person: above the absolute threshold, or
+    /// above the multiple of the client's average of `orders` orders.
+    pub fn flags_order(&self, total_minor: i64, average: Option<(i64, i64)>) -> Option<String> {
+        let a = &self.attention;
+        if let Some(limit) = a.order_total_above {
+            if total_minor > limit.minor() {
+                return Some(format!("order total above {limit}"));
+            }
+        }
+        if let (Some(multiple), Some((orders, avg_minor))) = (a.average_multiple_bp, average) {
+            if orders >= a.min_orders_for_average as i64
+                && avg_minor > 0
+                && (total_minor as i128) * 10_000 > (avg_minor as i128) * multiple as i128
+            {
+                return Some(format!(
+                    "order total above {}.{:02}× the client's average order of {}",
+                    multiple / 10_000,
+                    multiple % 10_000 / 100,
+                    Money::from_minor(avg_minor)
+                ));
+            }
+        }
+        None
+    }
+}
+
+/// A version of the margin policy.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MarginPolicyView {
+    /// 0: the defaults, never set by a director.
+    pub version: i32,
+    /// When it took force (null for the defaults).
+    pub effective_from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Who set it.
+    pub set_by: Option<String>,
+    pub policy: MarginPolicy,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Margin arithmetic
+// ---------------------------------------------------------------------------------------------
+
+/// What the margin of one line is computed from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarginLine {
+    pub quantity: i64,
+    /// Unit price, VAT included.
+    pub unit_price_minor: i64,
+    pub vat_rate_bp: i32,
+    /// Unit cost, VAT excluded.
+    pub cost_minor: i64,
+    pub floor_bp: i32,
+}
+
+impl MarginLine {
+    /// The line total less its VAT, as invoiced.
+    pub fn net_minor(&self) -> i128 {
+        let total = self.unit_price_minor as i128 * self.quantity as i128;
+        let total_i64 = i64::try_from(total).unwrap_or(i64::MAX);
+        total - vat_included_minor(total_i64, self.vat_rate_bp) as i128
+    }
+    pub fn cost_total_minor(&self) -> i128 {
+        self.cost_minor as i128 * self.quantity as i128
+    }
+    /// The margin in basis points, rounded down.
+    pub fn margin_bp(&self) -> i64 {
+        margin_bp(self.net_minor(), self.cost_total_minor())
+    }
+    /// Whether the margin is at least `floor_bp + headroom_bp`, exactly.
+    pub fn keeps(&self, headroom_bp: i32) -> bool {
+        keeps(
+            self.net_minor(),
+            self.cost_total_minor(),
+            self.floor_bp + headroom_bp,
+        )
+    }
+}
+
+/// (net − cost) / net in basis points, rounded toward −∞; a nil net amount has no margin
+/// (−10,000: all cost).
+pub fn margin_bp(net: i128, cost: i128) -> i64 {
+    if net <= 0 {
+        return -10_000;
+    }
+    ((net - cost) * 10_000).div_euclid(net) as i64
+}
+
+/// (net − cost) / net ≥ floor / 10,000, in integers.
+pub fn keeps(net: i128, cost: i128, floor_bp: i32) -> bool {
+    net > 0 && (net - cost) * 10_000 >= floor_bp as i128 * net
+}
+
+/// The deal's net amount and cost.
+pub fn deal_sums(lines: &[MarginLine]) -> (i128, i128) {
+    lines.iter().fold((0, 0), |(n, c), l| {
+        (n + l.net_minor(), c + l.cost_total_minor())
+    })
+}
+
+/// How a set of prices stands against the policy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    /// Indexes of the lines below their floor.
+    pub lines_below: Vec<usize>,
+    /// The deal as a whole is below the deal floor.
+    pub deal_below: bool,
+    /// Deal margin in basis points, rounded down.
+    pub deal_margin_bp: i64,
+}
+
+impl Verdict {
+    pub fn keeps_floors(&self) -> bool {
+        self.lines_below.is_empty() && !self.deal_below
+    }
+}
+
+pub fn judge(lines: &[MarginLine], deal_floor_bp: i32) -> Verdict {
+    let (net, cost) = deal_sums(lines);
+    Verdict {
+        lines_below: lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| !l.keeps(0))
+            .map(|(i, _)| i)
+            .collect(),
+        deal_below: !keeps(net, cost, deal_floor_bp),
+        deal_margin_bp: margin_bp(net, cost),
+    }
+}
+
+/// The auto-accept rule: every asked price within `max_discount_bp` of its tier price, every
+/// line and the deal at least `min_headroom_bp` above their floors.
+pub fn auto_acceptable(
+    rule: &AutoAcceptRule,
+    lines: &[MarginLine],
+    tier_prices: &[i64],
+    deal_floor_bp: i32,
+) -> bool {
+    let (net, cost) = deal_sums(lines);
+    lines.iter().zip(tier_prices).all(|(l, tier)| {
+        let off = (*tier as i128 - l.unit_price_minor as i128).max(0);
+        off * 10_000 <= rule.max_discount_bp as i128 * *tier as i128
+            && l.keeps(rule.min_headroom_bp)
+    }) && keeps(net, cost, deal_floor_bp + rule.min_headroom_bp)
+}
+
+/// How far `price` is below `reference`, in basis points of it, rounded down (0 when not
+/// below).
+pub fn concession_bp(reference: i64, price: i64) -> i64 {
+    if reference <= 0 || price >= reference {
+        return 0;
+    }
+    ((reference as i128 - price as i128) * 10_000 / reference as i128) as i64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(price: i64, cost: i64, floor: i32) -> MarginLine {
+        MarginLine {
+            quantity: 1,
+            unit_price_minor: price,
+            vat_rate_bp: 0,
+            cost_minor: cost,
+            floor_bp: floor,
+        }
+    }
+
+    #[test]
+    fn a_floor_is_kept_to_the_kopeck() {
+        // 100.00 at cost 85.00 is exactly 15 %.
+        assert!(line(10_000, 8_500, 1500).keeps(0));
+        assert!(!line(9_999, 8_500, 1500).keeps(0));
+        assert_eq!(line(10_000, 8_500, 1500).margin_bp(), 1500);
+        // 14.9985 % is shown as 1499, never rounded up to the floor.
+        assert_eq!(line(9_999, 8_500, 1500).margin_bp(), 1499);
+    }
+
+    #[test]
+    fn margins_are_on_the_net_amount() {
+        // 122.00 with 22 % VAT is 100.00 net; cost 80.00: 20 %.
+        let l = MarginLine {
+            quantity: 3,
+            unit_price_minor: 12_200,
+            vat_rate_bp: 2200,
+            cost_minor: 8_000,
+            floor_bp: 2000,
+        };
+        assert_eq!(l.net_minor(), 30_000);
+        assert!(l.keeps(0));
+        assert!(!l.keeps(1));
+    }
+
+    #[test]
+    fn the_deal_is_weighted_by_amounts() {
+        // 50 % on 100.00 and 0 % on 300.00: 12.5 % for the deal.
+        let lines = [line(10_000, 5_000, 0), line(30_000, 30_000, 0)];
+        let v = judge(&lines, 1250);
+        assert!(v.keeps_floors());
+        assert_eq!(v.deal_margin_bp, 1250);
+        assert!(judge(&lines, 1251).deal_below);
+    }
+
+    #[test]
+    fn auto_accept_needs_both_a_small_discount_and_headroom() {
+        let rule = AutoAcceptRule {
+            max_discount_bp: 300,
+            min_headroom_bp: 200,
+        };
+        // 3 % off 100.00 = 97.00; cost 70.00: margin 27.8 %, floor 25 %: 2.8 % headroom.
+        assert!(auto_acceptable(
+            &rule,
+            &[line(9_700, 7_000, 2500)],
+            &[10_000],
+            0
+        ));
+        assert!(!auto_acceptable(
+            &rule,
+            &[line(9_699, 7_000, 2500)],
+            &[10_000],
+            0
+        ));
+        // Headroom 1.99 %: 26.99 % at 95.89? use a higher cost instead.
+        assert!(!auto_acceptable(
+            &rule,
+            &[line(9_700, 7_276, 2500)],
+            &[10_000],
+            0
+        ));
+        // The deal floor needs the headroom too.
+        assert!(!auto_acceptable(
+            &rule,
+            &[line(9_700, 7_000, 0)],
+            &[10_000],
+            2600
+        ));
+    }
+
+    #[test]
+    fn floors_resolve_product_then_category_then_deal() {
+        let mut p = MarginPolicy {
+            deal_floor_bp: 1000,
+            ..MarginPolicy::default()
+        };
+        p.category_floors.insert("Paper".into(), 500);
+        p.product_floors.insert("p1".into(), 2000);
+        assert_eq!(p.line_floor_bp("p1", Some("Paper")), 2000);
+        assert_eq!(p.line_floor_bp("p2", Some("Paper")), 500);
+        assert_eq!(p.line_floor_bp("p2", None), 1000);
+    }
+
+    #[test]
+    fn large_orders_are_flagged() {
+        let mut p = MarginPolicy::default();
+        assert_eq!(p.flags_order(1_000_000_00, Some((10, 1))), None);
+        p.attention.order_total_above = Some(Money::from_minor(100_00));
+        assert!(p.flags_order(100_01, None).is_some());
+        assert!(p.flags_order(100_00, None).is_none());
+        p.attention.order_total_above = None;
+        p.attention.average_multiple_bp = Some(30_000);
+        assert!(p.flags_order(300_01, Some((5, 100_00))).is_some());
+        assert!(p.flags_order(300_00, Some((5, 100_00))).is_none());
+        assert!(p.flags_order(300_01, Some((4, 100_00))).is_none());
+    }
+}
