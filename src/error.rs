@@ -67,6 +67,20 @@ pub enum ApiError {
     },
     #[error("not enough stock for some lines")]
     InsufficientStock(Vec<FieldError>),
+    /// A business rule refuses the request (422), naming what breaks it.
+    #[error("{detail}")]
+    Rejected {
+        code: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
+    /// The state of a resource refuses the request (409), naming what stands in the way.
+    #[error("{detail}")]
+    ConflictWith {
+        code: &'static str,
+        detail: String,
+        errors: Vec<FieldError>,
+    },
     #[error("{0}")]
     MethodNotAllowed(String),
     #[error("too many requests; retry in {0} s")]
@@ -124,7 +138,9 @@ impl ApiError {
             | ApiError::Forbidden { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::Unprocessable { code, .. }
-            | ApiError::InvalidFile { code, .. } => code,
+            | ApiError::InvalidFile { code, .. }
+            | ApiError::Rejected { code, .. }
+            | ApiError::ConflictWith { code, .. } => code,
             ApiError::NotFound(_) => "not_found",
             ApiError::MethodNotAllowed(_) => "method_not_allowed",
             ApiError::InsufficientStock(_) => "insufficient_stock",
@@ -157,7 +173,9 @@ impl ApiError {
             errors: match self {
                 ApiError::Validation(errors)
                 | ApiError::InsufficientStock(errors)
-                | ApiError::InvalidFile { errors, .. } => errors.clone(),
+                | ApiError::InvalidFile { errors, .. }
+                | ApiError::Rejected { errors, .. }
+                | ApiError::ConflictWith { errors, .. } => errors.clone(),
                 _ => Vec::new(),
             },
         }
@@ -169,14 +187,15 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Validation(_)
             | ApiError::Unprocessable { .. }
-            | ApiError::InvalidFile { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            | ApiError::InvalidFile { .. }
+            | ApiError::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::MethodNotAllowed(_) => StatusCode::METHOD_NOT_ALLOWED,
-            ApiError::InsufficientStock(_) => StatusCode::CONFLICT,
+            ApiError::InsufficientStock(_) | ApiError::ConflictWith { .. } => StatusCode::CONFLICT,
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,

@@ -42,7 +42,7 @@ pub struct AutoAcceptRule {
 #[serde(deny_unknown_fields)]
 pub struct AttentionRule {
     /// An order total above this amount is flagged; null: no absolute threshold.
-    #[schema(value_type = Option<String>, example = "500000.00")]
+    #[schema(example = "500000.00")]
     pub order_total_above: Option<Money>,
     /// An order total above this multiple of the client's average order is flagged, in basis
     /// points of the average (30000 = 3×); null: no relative threshold.
@@ -329,6 +329,333 @@ pub fn concession_bp(reference: i64, price: i64) -> i64 {
     ((reference as i128 - price as i128) * 10_000 / reference as i128) as i64
 }
 
+// ---------------------------------------------------------------------------------------------
+// Offers
+// ---------------------------------------------------------------------------------------------
+
+/// Where an offer stands. `expired` is an accepted or countered offer past `valid_until`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum OfferStatus {
+    /// Waits for the client's manager.
+    Pending,
+    /// Agreed: orders naming it get the agreed prices until `valid_until`.
+    Accepted,
+    Declined,
+    /// Staff proposed other prices; the client may accept them until `valid_until`.
+    Countered,
+    Withdrawn,
+    Expired,
+}
+
+impl OfferStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OfferStatus::Pending => "pending",
+            OfferStatus::Accepted => "accepted",
+            OfferStatus::Declined => "declined",
+            OfferStatus::Countered => "countered",
+            OfferStatus::Withdrawn => "withdrawn",
+            OfferStatus::Expired => "expired",
+        }
+    }
+    pub fn parse(s: &str) -> Option<OfferStatus> {
+        Some(match s {
+            "pending" => OfferStatus::Pending,
+            "accepted" => OfferStatus::Accepted,
+            "declined" => OfferStatus::Declined,
+            "countered" => OfferStatus::Countered,
+            "withdrawn" => OfferStatus::Withdrawn,
+            "expired" => OfferStatus::Expired,
+            _ => return None,
+        })
+    }
+}
+
+/// A competitor's offer the client cites.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// The competitor, e.g. a shop's name.
+    #[schema(min_length = 1, max_length = 200, example = "OfficeMag")]
+    pub competitor: String,
+    /// Where their price can be seen.
+    #[schema(max_length = 500, example = "https://example.com/paper-a4")]
+    pub url: Option<String>,
+    /// Free text: their terms, a quote number…
+    #[schema(max_length = 2000)]
+    pub note: Option<String>,
+}
+
+/// One line of an offer: a product, how many, the price the client asks.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OfferLineRequest {
+    /// Product id; give either this or `sku`.
+    pub product_id: Option<String>,
+    #[schema(example = "PAPER-A4-500")]
+    pub sku: Option<String>,
+    /// Units, at most what is in stock and free now.
+    #[schema(minimum = 1, maximum = 1_000_000_000, example = 100)]
+    pub quantity: i64,
+    /// The unit price asked, VAT included: above 0 and at most the list price.
+    #[schema(example = "95.00")]
+    pub asked_price: Money,
+    /// The competitor's unit price, VAT included.
+    #[schema(example = "94.50")]
+    pub competitor_price: Option<Money>,
+}
+
+/// A price offer from a client company.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateOffer {
+    /// 1 to 100 lines, each product once.
+    pub lines: Vec<OfferLineRequest>,
+    /// Competitors' offers the client cites (at most 20).
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+    #[schema(min_length = 1, max_length = 2000)]
+    pub comment: Option<String>,
+    /// When the client wants an answer by.
+    pub wanted_by: Option<chrono::NaiveDate>,
+}
+
+/// A staff decision to accept: at the asked prices (pending) — or a client accepting a
+/// counter-offer (no fields).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AcceptOffer {
+    /// Staff: a note for the record.
+    #[schema(max_length = 2000)]
+    pub reason: Option<String>,
+    /// Director only: accept below a floor, saying why (audited).
+    #[schema(max_length = 2000)]
+    pub override_reason: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DeclineOffer {
+    /// Why, shown to the client.
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
+}
+
+/// Another price for one line of the offer.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CounterLine {
+    pub line_no: i32,
+    /// Unit price, VAT included: at least the asked price and at most the list price.
+    #[schema(example = "97.00")]
+    pub price: Money,
+}
+
+/// Staff propose other prices; lines not named keep the asked price.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CounterOffer {
+    pub lines: Vec<CounterLine>,
+    /// Shown to the client.
+    #[schema(max_length = 2000)]
+    pub reason: Option<String>,
+    /// Director only: counter below a floor, saying why (audited).
+    #[schema(max_length = 2000)]
+    pub override_reason: Option<String>,
+}
+
+/// The client withdraws its offer.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WithdrawOffer {
+    #[schema(max_length = 2000)]
+    pub reason: Option<String>,
+}
+
+/// Margins of a line (staff only).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct LineMargins {
+    /// Unit cost now, VAT excluded.
+    pub cost: Money,
+    /// The floor of this line now.
+    pub floor_bp: i32,
+    /// Margin at the asked price, basis points (rounded down).
+    pub at_asked_bp: i64,
+    /// Margin at the client's tier price.
+    pub at_tier_bp: i64,
+    /// Margin at the counter or agreed price, when there is one.
+    pub at_agreed_bp: Option<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OfferLineView {
+    pub line_no: i32,
+    pub product_id: String,
+    pub sku: String,
+    pub name: String,
+    pub quantity: i64,
+    pub list_price: Money,
+    /// The client's price without the offer (its tier price) when the offer was made.
+    pub tier_price: Money,
+    pub asked_price: Money,
+    pub competitor_price: Option<Money>,
+    /// Staff's counter price (countered offers).
+    pub counter_price: Option<Money>,
+    /// The price orders get (accepted offers).
+    pub agreed_price: Option<Money>,
+    /// Units orders took at the agreed price.
+    pub used_quantity: i64,
+    /// The asked price is below the margin this line must keep (declined offers).
+    pub below_margin_floor: bool,
+    /// Staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub margins: Option<LineMargins>,
+}
+
+/// A client's bargaining so far (staff only).
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct BargainingHistory {
+    pub offers: i64,
+    pub accepted: i64,
+    pub declined: i64,
+    /// Accepted of those decided, basis points.
+    pub acceptance_rate_bp: i64,
+    /// On accepted offers, how far the agreed prices were below the tier prices, weighted by
+    /// amount, basis points.
+    pub average_concession_bp: i64,
+}
+
+/// What staff see beyond the client's view.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OfferStaffView {
+    /// The queue it waits in.
+    pub manager_id: Option<String>,
+    pub deal_floor_bp: i32,
+    /// Deal margin at the asked prices, basis points (rounded down).
+    pub deal_margin_at_asked_bp: i64,
+    pub deal_margin_at_tier_bp: i64,
+    pub deal_margin_at_agreed_bp: Option<i64>,
+    /// Why a director decided below a floor.
+    pub override_reason: Option<String>,
+    pub decided_by: Option<String>,
+    pub policy_version: i32,
+    pub history: BargainingHistory,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OfferView {
+    pub id: String,
+    pub client_id: String,
+    pub status: OfferStatus,
+    /// `below_margin_floor` (declined at once by the rules) or `staff`.
+    pub decline_code: Option<String>,
+    /// The deal as a whole is below the margin it must keep (declined offers).
+    pub deal_below_margin_floor: bool,
+    /// The reason given with the decision.
+    pub decision_reason: Option<String>,
+    pub comment: Option<String>,
+    pub wanted_by: Option<chrono::NaiveDate>,
+    pub evidence: Vec<Evidence>,
+    pub lines: Vec<OfferLineView>,
+    /// Σ quantity × asked price.
+    pub asked_total: Money,
+    /// Until when an accepted offer prices orders (or a counter may be accepted).
+    pub valid_until: Option<chrono::DateTime<chrono::Utc>>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub updated_at: chrono::DateTime<chrono::Utc>,
+    pub decided_at: Option<chrono::DateTime<chrono::Utc>>,
+    /// Staff only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub staff: Option<OfferStaffView>,
+}
+
+/// Offers list filters.
+#[derive(Debug, Clone, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OfferQuery {
+    pub status: Option<OfferStatus>,
+    /// Staff: one company's offers.
+    #[param(max_length = 64)]
+    pub client_id: Option<String>,
+    /// Staff: one manager's queue.
+    #[param(max_length = 64)]
+    pub manager_id: Option<String>,
+}
+
+/// Structural checks of a new offer: every bad field at once.
+pub fn check_offer(o: &CreateOffer) -> Result<(), ApiError> {
+    let mut c = Check::new();
+    if o.lines.is_empty() {
+        c.add("lines", "required", "at least one line is required");
+    }
+    if o.lines.len() > MAX_OFFER_LINES {
+        c.add(
+            "lines",
+            "too_many_lines",
+            format!("at most {MAX_OFFER_LINES} lines"),
+        );
+    }
+    for (i, l) in o.lines.iter().enumerate() {
+        match (&l.product_id, &l.sku) {
+            (None, None) => c.add(
+                &format!("lines[{i}].product_id"),
+                "required",
+                "give product_id or sku",
+            ),
+            (Some(_), Some(_)) => c.add(
+                &format!("lines[{i}]"),
+                "ambiguous",
+                "give either product_id or sku, not both",
+            ),
+            _ => {}
+        }
+        c.range(
+            &format!("lines[{i}].quantity"),
+            l.quantity,
+            1,
+            crate::pricing::model::MAX_QUANTITY,
+        );
+        if l.asked_price.minor() <= 0 {
+            c.add(
+                &format!("lines[{i}].asked_price"),
+                "out_of_range",
+                "must be above 0",
+            );
+        }
+        if l.competitor_price.is_some_and(|p| p.minor() <= 0) {
+            c.add(
+                &format!("lines[{i}].competitor_price"),
+                "out_of_range",
+                "must be above 0",
+            );
+        }
+    }
+    if o.evidence.len() > MAX_EVIDENCE {
+        c.add(
+            "evidence",
+            "too_many",
+            format!("at most {MAX_EVIDENCE} references"),
+        );
+    }
+    for (i, e) in o.evidence.iter().enumerate() {
+        c.text(&format!("evidence[{i}].competitor"), &e.competitor, 1, 200);
+        c.opt_text(&format!("evidence[{i}].url"), e.url.as_deref(), 1, 500);
+        if let Some(u) = &e.url {
+            if !(u.starts_with("https://") || u.starts_with("http://")) {
+                c.add(
+                    &format!("evidence[{i}].url"),
+                    "invalid_url",
+                    "an http or https URL",
+                );
+            }
+        }
+        c.opt_text(&format!("evidence[{i}].note"), e.note.as_deref(), 1, 2000);
+    }
+    c.opt_text("comment", o.comment.as_deref(), 1, 2000);
+    c.finish()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -429,14 +756,14 @@ mod tests {
     #[test]
     fn large_orders_are_flagged() {
         let mut p = MarginPolicy::default();
-        assert_eq!(p.flags_order(1_000_000_00, Some((10, 1))), None);
-        p.attention.order_total_above = Some(Money::from_minor(100_00));
-        assert!(p.flags_order(100_01, None).is_some());
-        assert!(p.flags_order(100_00, None).is_none());
+        assert_eq!(p.flags_order(100_000_000, Some((10, 1))), None);
+        p.attention.order_total_above = Some(Money::from_minor(10_000));
+        assert!(p.flags_order(10_001, None).is_some());
+        assert!(p.flags_order(10_000, None).is_none());
         p.attention.order_total_above = None;
         p.attention.average_multiple_bp = Some(30_000);
-        assert!(p.flags_order(300_01, Some((5, 100_00))).is_some());
-        assert!(p.flags_order(300_00, Some((5, 100_00))).is_none());
-        assert!(p.flags_order(300_01, Some((4, 100_00))).is_none());
+        assert!(p.flags_order(30_001, Some((5, 10_000))).is_some());
+        assert!(p.flags_order(30_000, Some((5, 10_000))).is_none());
+        assert!(p.flags_order(30_001, Some((4, 10_000))).is_none());
     }
 }

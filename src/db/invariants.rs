@@ -98,6 +98,24 @@ SELECT 'bonus entries differ from the awards: ' || c.id AS what FROM clients c
            WHERE e.client_id = c.id AND e.kind = 'bonus')
        <> (SELECT COALESCE(SUM(b.amount_minor), 0) FROM bonus_awards b WHERE b.client_id = c.id)
 UNION ALL
+SELECT 'offer quantity used differs from its open orders: ' || ol.offer_id AS what FROM offer_lines ol
+    WHERE ol.used_quantity <> (SELECT COALESCE(SUM(l.quantity), 0) FROM order_lines l
+        JOIN orders o ON o.id = l.order_id
+        WHERE l.offer_id = ol.offer_id AND l.product_id = ol.product_id
+          AND o.status NOT IN ('cancelled', 'expired'))
+UNION ALL
+SELECT 'order line priced by an offer not accepted for its client: ' || l.order_id AS what
+    FROM order_lines l JOIN orders o ON o.id = l.order_id
+    LEFT JOIN offers f ON f.id = l.offer_id
+    LEFT JOIN offer_lines fl ON fl.offer_id = l.offer_id AND fl.product_id = l.product_id
+    WHERE l.offer_id IS NOT NULL AND (f.client_id <> o.client_id OR fl.agreed_price_minor IS NULL
+        OR fl.agreed_price_minor <> l.unit_price_minor OR f.status NOT IN ('accepted', 'withdrawn'))
+UNION ALL
+SELECT 'offer decided without its prices: ' || f.id AS what FROM offers f JOIN offer_lines l ON l.offer_id = f.id
+    WHERE (f.status = 'accepted' AND l.agreed_price_minor IS NULL)
+       OR (f.status = 'countered' AND l.counter_price_minor IS NULL)
+       OR (f.status IN ('accepted', 'countered') AND f.valid_until IS NULL)
+UNION ALL
 SELECT 'audit rows and outbox events differ in number' AS what
     WHERE (SELECT COUNT(*) FROM audit_log) <> (SELECT COUNT(*) FROM outbox_events)
 ";

@@ -414,6 +414,7 @@ diesel::table! {
         client_id -> Text,
         status -> Text,
         decline_code -> Nullable<Text>,
+        deal_below_floor -> Bool,
         decision_reason -> Nullable<Text>,
         override_reason -> Nullable<Text>,
         comment -> Nullable<Text>,

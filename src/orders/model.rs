@@ -83,6 +83,10 @@ pub struct CreateOrder {
     pub client_reference: Option<String>,
     #[schema(min_length = 1, max_length = 1000)]
     pub comment: Option<String>,
+    /// An accepted offer of the company: its products get the agreed prices for up to the
+    /// agreed quantities (the rest of a line at the tier price, as a line of its own).
+    #[schema(max_length = 64)]
+    pub offer_id: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -99,6 +103,8 @@ pub struct OrderLineView {
     pub vat_rate_bp: i32,
     pub total: Money,
     pub vat: Money,
+    /// The offer whose agreed price this line carries.
+    pub offer_id: Option<String>,
 }
 
 /// The order's bill in brief.

@@ -43,6 +43,7 @@ fn line_view(l: &LineRow) -> OrderLineView {
         vat_rate_bp: l.vat_rate_bp,
         total: Money::from_minor(l.total_minor),
         vat: Money::from_minor(l.vat_minor),
+        offer_id: l.offer_id.clone(),
     }
 }
 
@@ -120,6 +121,7 @@ fn validate(input: &CreateOrder) -> Result<(), ApiError> {
         100,
     );
     c.opt_text("comment", input.comment.as_deref(), 1, 1000);
+    c.opt_text("offer_id", input.offer_id.as_deref(), 1, 64);
     c.finish()
 }
 
@@ -131,11 +133,14 @@ fn book_stock(
     input: &CreateOrder,
     priced: &pricing::model::PricedOrder,
 ) -> Result<(), ApiError> {
-    let wants: Vec<(&str, i64)> = priced
-        .lines
-        .iter()
-        .map(|l| (l.product_id.as_str(), l.quantity))
-        .collect();
+    // Lines are sorted by product; an offer splits a product into two lines.
+    let mut wants: Vec<(&str, i64)> = Vec::with_capacity(priced.lines.len());
+    for l in &priced.lines {
+        match wants.last_mut() {
+            Some((id, q)) if *id == l.product_id => *q += l.quantity,
+            _ => wants.push((l.product_id.as_str(), l.quantity)),
+        }
+    }
     let mut short = Vec::new();
     for (product_id, available) in store::reserve_all(conn, &wants)? {
         if let Some(line) = priced.lines.iter().find(|l| l.product_id == product_id) {
@@ -152,7 +157,12 @@ fn book_stock(
                 "insufficient_stock",
                 format!(
                     "{}: requested {}, available {}",
-                    line.sku, line.quantity, available
+                    line.sku,
+                    wants
+                        .iter()
+                        .find(|w| w.0 == product_id)
+                        .map_or(line.quantity, |w| w.1),
+                    available
                 ),
             ));
         }
@@ -235,8 +245,14 @@ fn place(
     };
     let tier = (client.tier_id.clone(), discount_bp.unwrap_or(0));
     let priced = pricing::service::price_lines_at(conn, &client_id, tier, &input.lines)?;
-
     let now = db::now();
+    let priced = match &input.offer_id {
+        Some(offer_id) => {
+            crate::bargaining::service::apply_offer(conn, &client_id, offer_id.trim(), priced, now)?
+        }
+        None => priced,
+    };
+
     let order_id = db::new_id();
     let invoice_id = db::new_id();
     let floor = if status == Some(clients::model::ClientStatus::Active) {
@@ -315,7 +331,7 @@ fn place(
     store::insert_lines(conn, &lines)?;
     let details = json!({
         "status": order.status, "total": Money::from_minor(order.total_minor), "lines": lines.len(),
-        "client_reference": order.client_reference,
+        "client_reference": order.client_reference, "offer_id": input.offer_id,
     });
     let actions = if released {
         &["order.placed", "order.released"][..]
@@ -519,6 +535,7 @@ pub fn expire_due(
         ));
     }
     invoices::store::void_by_orders(conn, &expired, now)?;
+    crate::bargaining::service::give_back(conn, &expired)?;
     let clients: std::collections::HashMap<&str, &str> = due
         .iter()
         .map(|(id, client)| (id.as_str(), client.as_str()))
@@ -645,6 +662,7 @@ pub async fn cancel(state: &AppState, actor: Principal, id: String) -> Result<Or
                     )));
                 }
             }
+            crate::bargaining::service::give_back(conn, std::slice::from_ref(&id))?;
             if let Some(inv) = &invoice {
                 // What payments had paid on it goes back to them, the bill is void, and the
                 // money goes on to the client's other open bills.

@@ -230,7 +230,7 @@ pub fn price_lines_at(
 }
 
 /// `price_lines`, also giving each product's unbooked stock (on hand − reserved).
-fn price_with_stock(
+pub fn price_with_stock(
     conn: &mut DbConn,
     client_id: &str,
     lines: &[LineRequest],

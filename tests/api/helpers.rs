@@ -161,12 +161,27 @@ impl TestApp {
         format!("{}{}", self.address, path)
     }
 
+    /// Sends a request. Every response to a client token is scanned for what only staff may
+    /// see (costs, margins, floors): a leak fails the test that made the request.
     pub async fn send(&self, req: reqwest::RequestBuilder) -> Resp {
-        let res = req.send().await.expect("request");
+        let request = req.build().expect("request");
+        let client_token = request
+            .headers()
+            .get(reqwest::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .is_some_and(is_client_token);
+        let path = request.url().path().to_string();
+        let res = self.http.execute(request).await.expect("request");
         let status = res.status();
         let headers = res.headers().clone();
         let text = res.text().await.unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        if client_token {
+            if let Some(leak) = staff_only_in(&body) {
+                panic!("a client token got {leak} from {path}: {body}");
+            }
+        }
         Resp {
             status,
             headers,
@@ -323,6 +338,62 @@ impl TestApp {
         .unwrap();
         assert!(violations.is_empty(), "invariants violated: {violations:?}");
     }
+}
+
+/// Whether a bearer token is a client principal's (its `role` claim).
+fn is_client_token(token: &str) -> bool {
+    use base64::Engine;
+    token
+        .split('.')
+        .nth(1)
+        .and_then(|p| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p)
+                .ok()
+        })
+        .and_then(|claims| serde_json::from_slice::<Value>(&claims).ok())
+        .and_then(|claims| claims["role"].as_str().map(|r| r.starts_with("client_")))
+        .unwrap_or(false)
+}
+
+/// Keys only staff may see anywhere in a response.
+const STAFF_ONLY_KEYS: &[&str] = &[
+    "cost",
+    "cost_price",
+    "margins",
+    "floor_bp",
+    "deal_floor_bp",
+    "override_reason",
+    "staff",
+    "category_floors",
+    "product_floors",
+];
+
+/// The first staff-only key or figure in `v`: a key of `STAFF_ONLY_KEYS`, or a text quoting a
+/// margin or a floor in basis points.
+fn staff_only_in(v: &Value) -> Option<String> {
+    match v {
+        Value::Object(m) => m.iter().find_map(|(k, v)| {
+            if STAFF_ONLY_KEYS.contains(&k.as_str()) || k.contains("margin_at") {
+                Some(format!("key `{k}`"))
+            } else {
+                staff_only_in(v)
+            }
+        }),
+        Value::Array(a) => a.iter().find_map(staff_only_in),
+        Value::String(s) if s.contains(" bp") && (s.contains("margin") || s.contains("floor")) => {
+            Some(format!("text `{s}`"))
+        }
+        _ => None,
+    }
+}
+
+#[test]
+fn the_scan_finds_staff_only_fields() {
+    assert!(staff_only_in(&json!({"items": [{"lines": [{"margins": {}}]}]})).is_some());
+    assert!(staff_only_in(&json!({"detail": "deal margin 12 bp, floor 15 bp"})).is_some());
+    assert!(staff_only_in(&json!({"a": {"b": [{"cost_price": "1.00"}]}})).is_some());
+    assert!(staff_only_in(&json!({"lines": [{"below_margin_floor": true}]})).is_none());
 }
 
 /// A product with `qty` in stock at `price` (VAT 22 %); returns its id.

@@ -8,6 +8,7 @@ mod clients;
 mod invoices;
 mod jobs;
 mod ledger;
+mod offers;
 mod orders;
 mod payments;
 mod pricing;

@@ -16,6 +16,8 @@ CREATE TABLE offers (
     status TEXT NOT NULL CHECK (status IN ('pending', 'accepted', 'declined', 'countered', 'withdrawn')),
     -- `below_margin_floor` (the system) or `staff` (a person declined).
     decline_code TEXT,
+    -- Declined by the rules because the deal as a whole is below the deal floor.
+    deal_below_floor BOOLEAN NOT NULL DEFAULT FALSE,
     decision_reason TEXT,
     -- A director's reason for a decision below a floor.
     override_reason TEXT,
