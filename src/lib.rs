@@ -1,5 +1,6 @@
 //! diaspar: headless B2B commerce backend.
 
+pub mod attention;
 pub mod audit;
 pub mod auth;
 pub mod bargaining;
@@ -67,6 +68,7 @@ fn configure_all(
         scheduler::http::routes(cfg);
         receivables::http::routes(cfg);
         bargaining::http::routes(cfg);
+        attention::http::routes(cfg);
         audit::http::routes(cfg);
         notify::http::routes(cfg);
     }));

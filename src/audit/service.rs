@@ -1,4 +1,4 @@
-use super::model::{AuditEntry, Change};
+use super::model::{for_client, ActivityEntry, AuditEntry, Change, STAFF_ONLY_ACTIONS};
 use super::store::{self, AuditFilter, AuditRow};
 use crate::auth::model::{Principal, Role};
 use crate::db::{self, DbConn, Pool};
@@ -68,7 +68,24 @@ fn record_chunk(
     notify::service::enqueue_all(conn, now, &events)
 }
 
-pub const READERS: &[Role] = &[Role::Admin, Role::Director, Role::Accountant];
+/// Who reads the whole audit trail.
+pub const READERS: &[Role] = &[Role::Admin, Role::Director, Role::Accountant, Role::Manager];
+
+fn entry(r: AuditRow) -> AuditEntry {
+    AuditEntry {
+        details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
+        id: r.id,
+        occurred_at: r.occurred_at.and_utc(),
+        actor_kind: r.actor_kind,
+        actor_id: r.actor_id,
+        action: r.action,
+        entity_type: r.entity_type,
+        entity_id: r.entity_id,
+        client_id: r.client_id,
+        reason: r.reason,
+        request_id: r.request_id,
+    }
+}
 
 pub async fn list(
     pool: &Pool,
@@ -77,25 +94,58 @@ pub async fn list(
 ) -> Result<Page<AuditEntry>, ApiError> {
     if !actor.has_any(READERS) {
         return Err(ApiError::forbidden(
-            "the audit log is open to admin, director and accountant",
+            "the audit trail is open to admin, director, accountant and manager",
         ));
     }
     let limit = filter.limit;
     let rows = db::run(pool, move |c| Ok(store::list(c, &filter)?)).await?;
+    Ok(Page::from_rows(rows, limit, |r| r.id.clone(), entry))
+}
+
+/// A company's activity: every record that concerns it, for its own users (any role) and
+/// staff; another company's id answers 404. Staff-only actions and details are left out for
+/// everyone here (staff read them in the audit trail).
+pub async fn activity(
+    pool: &Pool,
+    actor: Principal,
+    client_id: String,
+    mut filter: AuditFilter,
+) -> Result<Page<ActivityEntry>, ApiError> {
+    let limit = filter.limit;
+    filter.client_id = Some(client_id.clone());
+    filter.except_actions = STAFF_ONLY_ACTIONS;
+    let (rows, own) = db::run(pool, move |c| {
+        crate::clients::service::ensure_visible(c, &actor, &client_id)?;
+        let rows = store::list(c, &filter)?;
+        let ids: Vec<String> = rows.iter().filter_map(|r| r.actor_id.clone()).collect();
+        // The company's own users and keys; staff users belong to no company.
+        let own = store::client_actors(c, &ids)?;
+        Ok((rows, own))
+    })
+    .await?;
     Ok(Page::from_rows(
         rows,
         limit,
         |r| r.id.clone(),
-        |r| AuditEntry {
-            details: serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
-            id: r.id,
-            occurred_at: r.occurred_at.and_utc(),
-            actor_kind: r.actor_kind,
-            actor_id: r.actor_id,
-            action: r.action,
-            entity_type: r.entity_type,
-            entity_id: r.entity_id,
-            request_id: r.request_id,
+        |r| {
+            let is_own = r.actor_id.as_ref().is_some_and(|id| own.contains(id));
+            ActivityEntry {
+                details: for_client(
+                    serde_json::from_str(&r.details).unwrap_or(serde_json::Value::Null),
+                ),
+                actor_kind: match r.actor_kind.as_str() {
+                    "system" => "system".to_string(),
+                    _ if is_own => r.actor_kind.clone(),
+                    _ => "staff".to_string(),
+                },
+                actor_id: r.actor_id.filter(|_| is_own),
+                id: r.id,
+                occurred_at: r.occurred_at.and_utc(),
+                action: r.action,
+                entity_type: r.entity_type,
+                entity_id: r.entity_id,
+                reason: r.reason,
+            }
         },
     ))
 }

@@ -57,10 +57,19 @@ pub fn insert_all(conn: &mut DbConn, rows: &[AuditRow]) -> QueryResult<()> {
     }
 }
 
+#[derive(Default)]
 pub struct AuditFilter {
     pub entity_type: Option<String>,
     pub entity_id: Option<String>,
     pub action: Option<String>,
+    pub actor_id: Option<String>,
+    pub actor_kind: Option<String>,
+    pub client_id: Option<String>,
+    pub with_reason: bool,
+    pub occurred_from: Option<chrono::NaiveDateTime>,
+    pub occurred_to: Option<chrono::NaiveDateTime>,
+    /// Actions left out.
+    pub except_actions: &'static [&'static str],
     pub after: Option<String>,
     pub limit: i64,
 }
@@ -76,8 +85,51 @@ pub fn list(conn: &mut DbConn, f: &AuditFilter) -> QueryResult<Vec<AuditRow>> {
     if let Some(a) = &f.action {
         q = q.filter(audit_log::action.eq(a.clone()));
     }
+    if let Some(a) = &f.actor_id {
+        q = q.filter(audit_log::actor_id.eq(a.clone()));
+    }
+    if let Some(k) = &f.actor_kind {
+        q = q.filter(audit_log::actor_kind.eq(k.clone()));
+    }
+    if let Some(c) = &f.client_id {
+        q = q.filter(audit_log::client_id.eq(c.clone()));
+    }
+    if f.with_reason {
+        q = q.filter(audit_log::reason.is_not_null());
+    }
+    if let Some(t) = f.occurred_from {
+        q = q.filter(audit_log::occurred_at.ge(t));
+    }
+    if let Some(t) = f.occurred_to {
+        q = q.filter(audit_log::occurred_at.lt(t));
+    }
+    if !f.except_actions.is_empty() {
+        q = q.filter(audit_log::action.ne_all(f.except_actions));
+    }
     if let Some(after) = &f.after {
         q = q.filter(audit_log::id.gt(after.clone()));
     }
     q.order(audit_log::id.asc()).limit(f.limit + 1).load(conn)
+}
+
+/// Which of `ids` are users or API keys of a client company (not staff).
+pub fn client_actors(
+    conn: &mut DbConn,
+    ids: &[String],
+) -> QueryResult<std::collections::HashSet<String>> {
+    use crate::db::schema::{api_keys, users};
+    let mut found: std::collections::HashSet<String> = users::table
+        .filter(users::id.eq_any(ids))
+        .filter(users::client_id.is_not_null())
+        .select(users::id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    found.extend(
+        api_keys::table
+            .filter(api_keys::id.eq_any(ids))
+            .select(api_keys::id)
+            .load::<String>(conn)?,
+    );
+    Ok(found)
 }

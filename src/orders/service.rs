@@ -189,11 +189,13 @@ pub async fn create(
     }
     validate(&input)?;
     let policy = state.policy.clone();
+    let margins = state.margins.clone();
     let settings = state.settings.clone();
     idempotency::run_once(&state.pool, &state.in_flight, idem, 201, move |conn| {
         let terms = crate::receivables::service::current_policy(conn, &policy, &settings.business)?;
         let ttl = chrono::Duration::hours(terms.policy.reservation_ttl_hours as i64);
-        place(conn, &actor, &input, ttl)
+        let margins = crate::bargaining::service::current_policy(conn, &margins)?;
+        place(conn, &actor, &input, ttl, &margins.policy)
     })
     .await
     .inspect(|_| catalog_changed())
@@ -204,6 +206,7 @@ fn place(
     actor: &Principal,
     input: &CreateOrder,
     ttl: chrono::Duration,
+    margins: &crate::bargaining::model::MarginPolicy,
 ) -> Result<OrderView, ApiError> {
     let client_id = match (&actor.client_id, &input.client_id) {
         (Some(own), None) => own.clone(),
@@ -329,6 +332,15 @@ fn place(
         })
         .collect();
     store::insert_lines(conn, &lines)?;
+    crate::attention::service::flag_large_order(
+        conn,
+        actor,
+        margins,
+        &client_id,
+        client.manager_id.as_deref(),
+        &order_id,
+        order.total_minor,
+    )?;
     let details = json!({
         "status": order.status, "total": Money::from_minor(order.total_minor), "lines": lines.len(),
         "client_reference": order.client_reference, "offer_id": input.offer_id,

@@ -289,10 +289,7 @@ async fn stock_movements_respect_bounds(app: &TestApp) {
     .problem(403, "forbidden");
     // Every movement is audited.
     let audit = app
-        .get(
-            &app.admin,
-            "/api/v1/audit-log?action=stock.movement_recorded",
-        )
+        .get(&app.admin, "/api/v1/audit?action=stock.movement_recorded")
         .await;
     assert_eq!(audit.ok(200)["items"].as_array().unwrap().len(), 5);
 }

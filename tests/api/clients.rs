@@ -386,7 +386,7 @@ async fn audit_and_events_are_written(app: &TestApp) {
     let audit = app
         .get(
             &app.admin,
-            &format!("/api/v1/audit-log?entity_type=client&entity_id={a}"),
+            &format!("/api/v1/audit?entity_type=client&entity_id={a}"),
         )
         .await;
     let items = audit.ok(200)["items"].as_array().unwrap().clone();
@@ -419,12 +419,12 @@ async fn audit_and_events_are_written(app: &TestApp) {
     .await
     .problem(422, "validation_failed");
     let audit = app
-        .get(&app.admin, &format!("/api/v1/audit-log?entity_id={a}"))
+        .get(&app.admin, &format!("/api/v1/audit?entity_id={a}"))
         .await;
     assert_eq!(audit.ok(200)["items"].as_array().unwrap().len(), 2);
     // Clients cannot read the audit log or the outbox.
     let (_, client_admin) = app.client_user(&a, "client_admin").await;
-    app.get(&client_admin, "/api/v1/audit-log")
+    app.get(&client_admin, "/api/v1/audit")
         .await
         .problem(403, "forbidden");
     app.get(&client_admin, "/api/v1/events")

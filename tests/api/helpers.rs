@@ -230,15 +230,21 @@ impl TestApp {
 
     /// Creates a staff user with this role and returns its token.
     pub async fn staff(&self, role: &str) -> String {
+        self.staff_user(role).await.1
+    }
+
+    /// Creates a staff user with `role` and returns (user id, token).
+    pub async fn staff_user(&self, role: &str) -> (String, String) {
         let email = format!("{role}-{}@staff.test", uuid::Uuid::new_v4().simple());
-        self.post(
-            &self.admin,
-            "/api/v1/users",
-            json!({"email": email, "full_name": "Staff", "role": role, "password": PASSWORD}),
-        )
-        .await
-        .ok(201);
-        self.login(&email, PASSWORD).await
+        let r = self
+            .post(
+                &self.admin,
+                "/api/v1/users",
+                json!({"email": email, "full_name": "Staff", "role": role, "password": PASSWORD}),
+            )
+            .await;
+        let id = r.ok(201)["id"].as_str().unwrap().to_string();
+        (id, self.login(&email, PASSWORD).await)
     }
 
     /// Creates a company with a valid INN derived from `seed` and returns its id.

@@ -78,10 +78,7 @@ async fn stock(app: &TestApp, id: &str) -> (i64, i64) {
 
 async fn expired_events(app: &TestApp) -> usize {
     let r = app
-        .get(
-            &app.admin,
-            "/api/v1/audit-log?action=order.expired&limit=200",
-        )
+        .get(&app.admin, "/api/v1/audit?action=order.expired&limit=200")
         .await;
     r.ok(200)["items"].as_array().unwrap().len()
 }

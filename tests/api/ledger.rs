@@ -96,7 +96,7 @@ async fn adjustments_and_account(app: &TestApp) {
     let audit = app
         .get(
             &app.admin,
-            &format!("/api/v1/audit-log?action=ledger.adjusted&entity_id={a}"),
+            &format!("/api/v1/audit?action=ledger.adjusted&entity_id={a}"),
         )
         .await;
     assert_eq!(

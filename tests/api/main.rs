@@ -2,6 +2,7 @@
 //! and (with DIASPAR_TEST_POSTGRES_URL) PostgreSQL, ending with the invariants check.
 mod helpers;
 
+mod attention;
 mod auth;
 mod catalog;
 mod clients;

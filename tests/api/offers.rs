@@ -157,7 +157,7 @@ async fn margin_policy_is_versioned_and_audited(app: &TestApp) {
     assert_eq!(now.ok(200)["version"], 2);
     assert_eq!(now.body["policy"]["deal_floor_bp"], 1200);
     let audit = app
-        .get(&app.admin, "/api/v1/audit-log?action=margin_policy.updated")
+        .get(&app.admin, "/api/v1/audit?action=margin_policy.updated")
         .await;
     let items = audit.ok(200)["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 2);
@@ -274,7 +274,7 @@ async fn offers_are_judged_at_once(app: &TestApp) {
     assert_eq!(own_pending.ok(200)["items"].as_array().unwrap().len(), 4);
     // Every decision was recorded, visible to staff in the audit.
     let audit = app
-        .get(&app.admin, "/api/v1/audit-log?entity_type=offer&limit=100")
+        .get(&app.admin, "/api/v1/audit?entity_type=offer&limit=100")
         .await;
     let actions: Vec<String> = audit.ok(200)["items"]
         .as_array()
@@ -359,7 +359,7 @@ async fn staff_decide_within_floors_or_by_override(app: &TestApp) {
         .await
         .problem(409, "offer_already_accepted");
     let audit = app
-        .get(&app.admin, &format!("/api/v1/audit-log?entity_id={id}"))
+        .get(&app.admin, &format!("/api/v1/audit?entity_id={id}"))
         .await;
     let items = audit.ok(200)["items"].as_array().unwrap().clone();
     let overridden = items

@@ -433,10 +433,7 @@ async fn payment_api_rules_and_visibility(app: &TestApp) {
         .problem(404, "not_found");
     // Every payment change is recorded: 3 payments received, 2 of them matched.
     let audit = app
-        .get(
-            &app.admin,
-            "/api/v1/audit-log?entity_type=payment&limit=200",
-        )
+        .get(&app.admin, "/api/v1/audit?entity_type=payment&limit=200")
         .await;
     let actions: Vec<&str> = audit.ok(200)["items"]
         .as_array()
@@ -524,7 +521,7 @@ async fn staff_match_releases_and_allocates(app: &TestApp) {
     .await
     .problem(409, "payment_already_matched");
     let audit = app
-        .get(&app.admin, "/api/v1/audit-log?action=payment.matched")
+        .get(&app.admin, "/api/v1/audit?action=payment.matched")
         .await;
     assert!(
         audit.ok(200).to_string().contains("letter of 03.12"),

@@ -47,7 +47,7 @@ fn id(v: &Value) -> String {
 
 async fn audit_count(app: &TestApp, action: &str) -> usize {
     let r = app
-        .get(&app.admin, &format!("/api/v1/audit-log?action={action}"))
+        .get(&app.admin, &format!("/api/v1/audit?action={action}"))
         .await;
     r.ok(200)["items"].as_array().unwrap().len()
 }
@@ -306,10 +306,7 @@ async fn quote_prices_merged_lines_with_the_tier_discount(app: &TestApp) {
         id(&t)
     ))
     .await;
-    let audit_before = app
-        .get(&app.admin, "/api/v1/audit-log?limit=200")
-        .await
-        .ok(200)["items"]
+    let audit_before = app.get(&app.admin, "/api/v1/audit?limit=200").await.ok(200)["items"]
         .as_array()
         .unwrap()
         .len();
@@ -362,10 +359,7 @@ async fn quote_prices_merged_lines_with_the_tier_discount(app: &TestApp) {
         .get(&app.admin, &format!("/api/v1/products/{pid}"))
         .await;
     assert_eq!(stock.ok(200)["stock"]["reserved"], 4);
-    let audit_after = app
-        .get(&app.admin, "/api/v1/audit-log?limit=200")
-        .await
-        .ok(200)["items"]
+    let audit_after = app.get(&app.admin, "/api/v1/audit?limit=200").await.ok(200)["items"]
         .as_array()
         .unwrap()
         .len();

@@ -182,7 +182,7 @@ async fn policy_versions_and_rules(app: &TestApp) {
     let audit = app
         .get(
             &app.admin,
-            "/api/v1/audit-log?action=receivables_policy.updated",
+            "/api/v1/audit?action=receivables_policy.updated",
         )
         .await;
     assert_eq!(audit.ok(200)["items"].as_array().unwrap().len(), 2);
@@ -295,7 +295,7 @@ async fn penalties_accrue_daily_up_to_the_cap(app: &TestApp) {
     let audit = app
         .get(
             &app.admin,
-            &format!("/api/v1/audit-log?action=penalty.accrued&entity_id={c}&limit=200"),
+            &format!("/api/v1/audit?action=penalty.accrued&entity_id={c}&limit=200"),
         )
         .await;
     assert_eq!(audit.ok(200)["items"].as_array().unwrap().len(), 8);
@@ -436,10 +436,7 @@ async fn reminders_each_level_once(app: &TestApp) {
     }
     assert_eq!(sent_on, [-3, 1, 14]);
     let events = app
-        .get(
-            &app.admin,
-            "/api/v1/audit-log?action=invoice.reminder&limit=50",
-        )
+        .get(&app.admin, "/api/v1/audit?action=invoice.reminder&limit=50")
         .await;
     let items = events.ok(200)["items"].as_array().unwrap().clone();
     assert_eq!(items.len(), 3);
@@ -520,7 +517,7 @@ async fn early_payment_earns_the_bonus_once(app: &TestApp) {
     let audit = app
         .get(
             &app.admin,
-            &format!("/api/v1/audit-log?action=bonus.credited&entity_id={c}"),
+            &format!("/api/v1/audit?action=bonus.credited&entity_id={c}"),
         )
         .await;
     assert_eq!(audit.ok(200)["items"].as_array().unwrap().len(), 1);
@@ -689,10 +686,7 @@ async fn a_month_of_time_travel(app: &TestApp) {
     assert_eq!(held_on, Some(due + Duration::days(10)));
     assert_eq!(balance(app, &c).await, "-1010.00");
     let letters = app
-        .get(
-            &app.admin,
-            "/api/v1/audit-log?action=invoice.reminder&limit=50",
-        )
+        .get(&app.admin, "/api/v1/audit?action=invoice.reminder&limit=50")
         .await;
     // The two levels of `policy`: before due (day 7) and overdue (day 11), each once.
     assert_eq!(letters.ok(200)["items"].as_array().unwrap().len(), 2);

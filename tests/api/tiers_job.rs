@@ -85,7 +85,7 @@ async fn tier_changes(app: &TestApp) -> Vec<Value> {
     let r = app
         .get(
             &app.admin,
-            "/api/v1/audit-log?action=client.tier_changed&limit=200",
+            "/api/v1/audit?action=client.tier_changed&limit=200",
         )
         .await;
     r.ok(200)["items"].as_array().unwrap().clone()
