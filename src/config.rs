@@ -55,6 +55,8 @@ pub struct JobSettings {
     pub tier_recalc: String,
     #[serde(default)]
     pub housekeeping: String,
+    #[serde(default)]
+    pub offer_expiry: String,
     /// Transactions a per-client job runs at once on PostgreSQL (1 on SQLite).
     #[serde(default = "one")]
     pub workers: usize,
@@ -75,6 +77,7 @@ impl JobSettings {
             JobName::AdvanceBonus => &self.advance_bonus,
             JobName::TierRecalc => &self.tier_recalc,
             JobName::Housekeeping => &self.housekeeping,
+            JobName::OfferExpiry => &self.offer_expiry,
         };
         Some(s.trim()).filter(|s| !s.is_empty())
     }

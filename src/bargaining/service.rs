@@ -619,7 +619,7 @@ pub async fn list(
     let now = db::now();
     let (statuses, lapsed): (Vec<&'static str>, Option<bool>) = match q.status {
         None => (Vec::new(), None),
-        Some(OfferStatus::Expired) => (vec!["accepted", "countered"], Some(true)),
+        Some(OfferStatus::Expired) => (Vec::new(), Some(true)),
         Some(s @ (OfferStatus::Accepted | OfferStatus::Countered)) => {
             (vec![s.as_str()], Some(false))
         }
@@ -651,6 +651,19 @@ pub async fn list(
         ))
     })
     .await
+}
+
+/// `already`, on the offer as it is now: a decision that lost a race reads the winner's.
+fn already_now(
+    conn: &mut DbConn,
+    o: &OfferRow,
+    now: chrono::NaiveDateTime,
+    action: &str,
+) -> ApiError {
+    match store::find(conn, &o.id) {
+        Ok(Some(fresh)) => already(&fresh, now, action),
+        _ => already(o, now, action),
+    }
 }
 
 fn already(o: &OfferRow, now: chrono::NaiveDateTime, action: &str) -> ApiError {
@@ -779,7 +792,7 @@ pub async fn accept(
                         actor.id.as_deref(),
                     )?
                 {
-                    return Err(already(&o, now, "accept"));
+                    return Err(already_now(conn, &o, now, "accept"));
                 }
                 record_all(
                     conn,
@@ -868,7 +881,7 @@ fn decide_at_prices(
         "accept"
     };
     if o.status != "pending" {
-        return Err(already(&o, now, action));
+        return Err(already_now(conn, &o, now, action));
     }
     let lines = store::lines_of(conn, std::slice::from_ref(&o.id))?;
     let mut prices: Vec<i64> = lines.iter().map(|l| l.asked_price_minor).collect();
@@ -937,7 +950,7 @@ fn decide_at_prices(
         now,
     };
     if !store::decide(conn, &o.id, &["pending"], &decision)? {
-        return Err(already(&o, now, action));
+        return Err(already_now(conn, &o, now, action));
     }
     for (l, p) in lines.iter().zip(&prices) {
         let (counter_price, agreed) = match status {
@@ -1009,7 +1022,7 @@ pub async fn decline(
             if shown_status(&o, now) != OfferStatus::Pending
                 || !store::decide(conn, &id, &["pending"], &d)?
             {
-                return Err(already(&o, now, "decline"));
+                return Err(already_now(conn, &o, now, "decline"));
             }
             record_all(
                 conn,
@@ -1062,7 +1075,7 @@ pub async fn withdraw(
                 OfferStatus::Pending | OfferStatus::Countered | OfferStatus::Accepted
             );
             if !open || !store::decide(conn, &id, &["pending", "countered", "accepted"], &d)? {
-                return Err(already(&o, now, "withdraw"));
+                return Err(already_now(conn, &o, now, "withdraw"));
             }
             record_all(
                 conn,
@@ -1110,6 +1123,9 @@ pub fn apply_offer(
             ))
         }
     }
+    // Orders on one offer queue here, so each reads what the one before it left (the first
+    // lock an order takes: offer lines, then the client row, stock rows and the counter).
+    store::lock_lines(conn, &o.id)?;
     let offer_lines = store::lines_of(conn, std::slice::from_ref(&o.id))?;
     let policy = policy_in_force(conn, now)?.policy;
     let ids: Vec<&str> = offer_lines.iter().map(|l| l.product_id.as_str()).collect();
@@ -1221,6 +1237,35 @@ pub fn apply_offer(
         vat_minor,
         ..priced
     })
+}
+
+/// Offers expired per transaction.
+const EXPIRY_BATCH: i64 = 500;
+
+/// The `offer_expiry` job: accepted offers and counters past `valid_until` become `expired`,
+/// each with an `offer.expired` event, in batches. Reads already show them expired (see
+/// `shown_status`); the job makes it a recorded transition.
+pub fn expire_offers(
+    pool: &Pool,
+    ctx: &crate::scheduler::service::JobContext<'_>,
+) -> Result<crate::scheduler::model::Outcome, ApiError> {
+    let mut conn = pool.get()?;
+    let items = ctx.in_batches(&mut conn, EXPIRY_BATCH, 0, |c, after, limit| {
+        let (seen, last, expired) = store::expire_due(c, ctx.now, after, limit)?;
+        let changes: Vec<Change<'_>> = expired
+            .iter()
+            .map(|(id, client_id, from)| Change {
+                action: "offer.expired",
+                entity_type: "offer",
+                entity_id: id,
+                client_id: Some(client_id),
+                details: json!({"from": from}),
+            })
+            .collect();
+        record_all(c, &ctx.actor, &changes)?;
+        Ok((seen, last, expired.len() as i64))
+    })?;
+    Ok(crate::scheduler::model::Outcome { items, errors: 0 })
 }
 
 /// Gives back the offer quantities of orders that were cancelled or expired.

@@ -132,7 +132,8 @@ pub struct OfferFilter {
     pub client_id: Option<String>,
     /// Stored statuses to match.
     pub statuses: Vec<&'static str>,
-    /// Some(true): only past `valid_until` at `now`; Some(false): only not past it.
+    /// Some(true): expired — stored so, or accepted or countered and past `valid_until` at
+    /// `now` (the job has not run yet); Some(false): only not past `valid_until`.
     pub lapsed: Option<bool>,
     pub now: NaiveDateTime,
     pub manager_id: Option<String>,
@@ -149,7 +150,13 @@ pub fn list(conn: &mut DbConn, f: &OfferFilter) -> QueryResult<Vec<OfferRow>> {
         q = q.filter(offers::status.eq_any(f.statuses.clone()));
     }
     match f.lapsed {
-        Some(true) => q = q.filter(offers::valid_until.lt(f.now)),
+        Some(true) => {
+            q = q.filter(
+                offers::status.eq("expired").or(offers::status
+                    .eq_any(["accepted", "countered"])
+                    .and(offers::valid_until.lt(f.now))),
+            )
+        }
         Some(false) => {
             q = q.filter(
                 offers::valid_until
@@ -201,6 +208,46 @@ pub fn decide(conn: &mut DbConn, id: &str, from: &[&str], d: &Decision<'_>) -> Q
     ))
     .execute(conn)
     .map(|n| n == 1)
+}
+
+/// An expired offer: (id, client id, former status).
+pub type ExpiredOffer = (String, String, String);
+
+/// Accepted and countered offers past `valid_until` at `now`, after `after` in id order: at
+/// most `limit` of them, set to `expired`. Returns how many were due, the last id seen, and
+/// the (id, client id, former status) of those expired.
+pub fn expire_due(
+    conn: &mut DbConn,
+    now: NaiveDateTime,
+    after: &str,
+    limit: i64,
+) -> QueryResult<(i64, String, Vec<ExpiredOffer>)> {
+    let due: Vec<ExpiredOffer> = offers::table
+        .filter(offers::status.eq_any(["accepted", "countered"]))
+        .filter(offers::valid_until.lt(now))
+        .filter(offers::id.gt(after))
+        .order(offers::id.asc())
+        .limit(limit)
+        .select((offers::id, offers::client_id, offers::status))
+        .load(conn)?;
+    let seen = due.len() as i64;
+    let last = due.last().map(|d| d.0.clone()).unwrap_or_default();
+    let mut expired = Vec::with_capacity(due.len());
+    for (id, client_id, status) in due {
+        // Guarded: a decision that came in meanwhile keeps its offer.
+        let n = diesel::update(
+            offers::table
+                .filter(offers::id.eq(&id))
+                .filter(offers::status.eq(&status))
+                .filter(offers::valid_until.lt(now)),
+        )
+        .set((offers::status.eq("expired"), offers::updated_at.eq(now)))
+        .execute(conn)?;
+        if n == 1 {
+            expired.push((id, client_id, status));
+        }
+    }
+    Ok((seen, last, expired))
 }
 
 /// A client accepting a counter: the counter prices become the agreed ones.
@@ -264,6 +311,15 @@ pub fn costs(conn: &mut DbConn, ids: &[&str]) -> QueryResult<Vec<CostRow>> {
             products::vat_rate_bp,
         ))
         .load(conn)
+}
+
+/// Locks an offer's lines for the rest of the transaction (a no-op update, portable: the next
+/// statement on PostgreSQL reads what a concurrent order committed before it).
+pub fn lock_lines(conn: &mut DbConn, offer_id: &str) -> QueryResult<()> {
+    diesel::update(offer_lines::table.filter(offer_lines::offer_id.eq(offer_id)))
+        .set(offer_lines::used_quantity.eq(offer_lines::used_quantity))
+        .execute(conn)
+        .map(|_| ())
 }
 
 /// Takes `quantity` of a line's agreed quantity for an order; false when not that much is

@@ -535,6 +535,8 @@ pub fn expire_due(
     if expired.is_empty() {
         return Ok((due.len(), expired));
     }
+    // Offer lines before stock rows, as order placement takes them.
+    crate::bargaining::service::give_back(conn, &expired)?;
     let lines = store::lines_of(conn, &expired)?;
     let mut per_product: std::collections::BTreeMap<&str, i64> = Default::default();
     for l in &lines {
@@ -547,7 +549,6 @@ pub fn expire_due(
         ));
     }
     invoices::store::void_by_orders(conn, &expired, now)?;
-    crate::bargaining::service::give_back(conn, &expired)?;
     let clients: std::collections::HashMap<&str, &str> = due
         .iter()
         .map(|(id, client)| (id.as_str(), client.as_str()))
@@ -645,6 +646,8 @@ pub async fn cancel(state: &AppState, actor: Principal, id: String) -> Result<Or
             )? {
                 return Err(invalid_transition(&order, Action::Cancel));
             }
+            // Lock order of placement: offer lines, the client row, stock rows, the counter.
+            crate::bargaining::service::give_back(conn, std::slice::from_ref(&id))?;
             let invoice = invoices::store::find_by_order(conn, &id)?;
             if order.status == OrderStatus::Released.as_str() && order.total_minor > 0 {
                 ledger::post(
@@ -674,7 +677,6 @@ pub async fn cancel(state: &AppState, actor: Principal, id: String) -> Result<Or
                     )));
                 }
             }
-            crate::bargaining::service::give_back(conn, std::slice::from_ref(&id))?;
             if let Some(inv) = &invoice {
                 // What payments had paid on it goes back to them, the bill is void, and the
                 // money goes on to the client's other open bills.

@@ -22,10 +22,12 @@ pub enum JobName {
     TierRecalc,
     /// Expired idempotency keys and old job runs are deleted.
     Housekeeping,
+    /// Accepted and countered offers past their valid_until expire.
+    OfferExpiry,
 }
 
 impl JobName {
-    pub const ALL: [JobName; 7] = [
+    pub const ALL: [JobName; 8] = [
         JobName::ReservationExpiry,
         JobName::Dunning,
         JobName::Penalties,
@@ -33,6 +35,7 @@ impl JobName {
         JobName::CreditHolds,
         JobName::TierRecalc,
         JobName::Housekeeping,
+        JobName::OfferExpiry,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -44,6 +47,7 @@ impl JobName {
             JobName::AdvanceBonus => "advance_bonus",
             JobName::TierRecalc => "tier_recalc",
             JobName::Housekeeping => "housekeeping",
+            JobName::OfferExpiry => "offer_expiry",
         }
     }
 
@@ -84,6 +88,11 @@ impl JobName {
             JobName::Housekeeping => {
                 "Idempotency keys older than 7 days and job runs older than 90 days are deleted."
             }
+            JobName::OfferExpiry => {
+                "Accepted offers and counter-offers past their valid_until expire: they price no \
+                 more orders and can no longer be accepted (offer.expired event). Reads show them \
+                 expired from valid_until on, whether or not the job has run."
+            }
         }
     }
 
@@ -91,7 +100,7 @@ impl JobName {
     /// Frequent jobs work per minute, daily ones per day.
     pub fn period(self, now: NaiveDateTime) -> String {
         match self {
-            JobName::ReservationExpiry | JobName::CreditHolds => {
+            JobName::ReservationExpiry | JobName::CreditHolds | JobName::OfferExpiry => {
                 let minute = now
                     .with_second(0)
                     .and_then(|t| t.with_nanosecond(0))

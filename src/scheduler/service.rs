@@ -246,6 +246,7 @@ fn dispatch(job: JobName, pool: &Pool, ctx: &JobContext<'_>) -> Result<Outcome, 
         JobName::AdvanceBonus => crate::receivables::service::award_bonuses(pool, ctx),
         JobName::TierRecalc => crate::receivables::tiers::recalc_tiers(pool, ctx),
         JobName::Housekeeping => housekeeping(pool, ctx),
+        JobName::OfferExpiry => crate::bargaining::service::expire_offers(pool, ctx),
     }
 }
 

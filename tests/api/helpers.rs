@@ -402,6 +402,28 @@ fn the_scan_finds_staff_only_fields() {
     assert!(staff_only_in(&json!({"lines": [{"below_margin_floor": true}]})).is_none());
 }
 
+/// Runs `job` as at `now` on a blocking thread, as a scheduler would.
+pub async fn run_job(
+    app: &TestApp,
+    job: diaspar::scheduler::model::JobName,
+    now: chrono::NaiveDateTime,
+    stop_after: Option<i64>,
+) -> diaspar::scheduler::model::JobRunView {
+    let pool = app.app_state.pool.clone();
+    actix_web::web::block(move || {
+        diaspar::scheduler::service::run_job(
+            &pool,
+            job,
+            now,
+            diaspar::scheduler::model::Trigger::Test,
+            stop_after,
+        )
+    })
+    .await
+    .unwrap()
+    .unwrap()
+}
+
 /// A product with `qty` in stock at `price` (VAT 22 %); returns its id.
 pub async fn stocked(app: &TestApp, sku: &str, price: &str, qty: i64) -> String {
     let p = app

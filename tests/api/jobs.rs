@@ -2,9 +2,10 @@
 //! racing schedulers and crashed holders), interrupted runs completed without repeats,
 //! housekeeping, and the jobs API.
 use crate::both_backends;
+use crate::helpers::run_job as run;
 use crate::helpers::*;
 use chrono::{Duration, NaiveDateTime};
-use diaspar::scheduler::model::{JobName, JobRunView, RunStatus, Trigger};
+use diaspar::scheduler::model::{JobName, JobRunView, RunStatus};
 use serde_json::{json, Value};
 
 both_backends!(
@@ -15,22 +16,6 @@ both_backends!(
     housekeeping_purges_old_keys,
     jobs_api,
 );
-
-/// Runs `job` as at `now` on a blocking thread, as a scheduler would.
-async fn run(
-    app: &TestApp,
-    job: JobName,
-    now: NaiveDateTime,
-    stop_after: Option<i64>,
-) -> JobRunView {
-    let pool = app.app_state.pool.clone();
-    actix_web::web::block(move || {
-        diaspar::scheduler::service::run_job(&pool, job, now, Trigger::Test, stop_after)
-    })
-    .await
-    .unwrap()
-    .unwrap()
-}
 
 fn at(v: &Value) -> NaiveDateTime {
     chrono::DateTime::parse_from_rfc3339(v.as_str().unwrap())

@@ -13,6 +13,8 @@ both_backends!(
     counter_accept_withdraw_and_decline,
     orders_get_the_agreed_prices,
     bad_offers_change_nothing,
+    offers_expire_by_the_job,
+    racing_decisions_and_orders_keep_one_effect,
 );
 
 /// A product (list `price`, `cost`, VAT `vat_bp`, `category`) with 1,000 in stock.
@@ -748,4 +750,192 @@ async fn bad_offers_change_nothing(app: &TestApp) {
         .problem(422, "idempotency_key_reused");
     let all = app.get(&manager, "/api/v1/offers").await;
     assert_eq!(all.ok(200)["items"].as_array().unwrap().len(), 1);
+}
+
+async fn offers_expire_by_the_job(app: &TestApp) {
+    use diaspar::scheduler::model::JobName;
+    let director = app.staff("director").await;
+    let manager = app.staff("manager").await;
+    let a = goods(app, "E-A", "100.00", "60.00", 0, "Paper").await;
+    put_policy(
+        app,
+        &director,
+        policy(
+            2000,
+            json!({}),
+            json!({}),
+            json!({"max_discount_bp": 500, "min_headroom_bp": 100}),
+        ),
+    )
+    .await
+    .ok(200);
+    let (_, token) = buyer(app, 9).await;
+    let accepted = offer(app, &token, json!([line(&a, 5, "97.00")])).await;
+    assert_eq!(accepted.ok(201)["status"], "accepted");
+    let accepted_id = accepted.body["id"].as_str().unwrap().to_string();
+    let countered = offer(app, &token, json!([line(&a, 5, "80.00")])).await;
+    let countered_id = countered.ok(201)["id"].as_str().unwrap().to_string();
+    app.post(
+        &manager,
+        &format!("/api/v1/offers/{countered_id}/counter"),
+        json!({"lines": [{"line_no": 1, "price": "85.00"}]}),
+    )
+    .await
+    .ok(200);
+    let pending = offer(app, &token, json!([line(&a, 5, "81.00")])).await;
+    let pending_id = pending.ok(201)["id"].as_str().unwrap().to_string();
+
+    // Within the week nothing expires.
+    let now = diaspar::db::now();
+    let early = run_job(
+        app,
+        JobName::OfferExpiry,
+        now + chrono::Duration::days(6),
+        None,
+    )
+    .await;
+    assert_eq!(early.items, 0);
+    // After it, the accepted offer and the counter do; the pending one waits on.
+    let later = run_job(
+        app,
+        JobName::OfferExpiry,
+        now + chrono::Duration::days(8),
+        None,
+    )
+    .await;
+    assert_eq!(later.items, 2);
+    let again = run_job(
+        app,
+        JobName::OfferExpiry,
+        now + chrono::Duration::days(8) + chrono::Duration::minutes(5),
+        None,
+    )
+    .await;
+    assert_eq!(again.items, 0);
+    for id in [&accepted_id, &countered_id] {
+        let o = app.get(&token, &format!("/api/v1/offers/{id}")).await;
+        assert_eq!(o.ok(200)["status"], "expired");
+    }
+    let p = app
+        .get(&token, &format!("/api/v1/offers/{pending_id}"))
+        .await;
+    assert_eq!(p.ok(200)["status"], "pending");
+    let listed = app.get(&token, "/api/v1/offers?status=expired").await;
+    assert_eq!(listed.ok(200)["items"].as_array().unwrap().len(), 2);
+    let listed = app.get(&token, "/api/v1/offers?status=accepted").await;
+    assert!(listed.ok(200)["items"].as_array().unwrap().is_empty());
+    // Expired: it prices nothing and cannot be accepted or withdrawn.
+    app.post(
+        &token,
+        "/api/v1/orders",
+        json!({"lines": [line_req(&a, 1)], "offer_id": accepted_id}),
+    )
+    .await
+    .problem(409, "offer_expired");
+    app.post(
+        &token,
+        &format!("/api/v1/offers/{countered_id}/accept"),
+        json!({}),
+    )
+    .await
+    .problem(409, "offer_expired");
+    app.post(
+        &token,
+        &format!("/api/v1/offers/{accepted_id}/withdraw"),
+        json!({}),
+    )
+    .await
+    .problem(409, "offer_expired");
+    let events = app
+        .get(&app.admin, "/api/v1/audit?action=offer.expired")
+        .await;
+    let items = events.ok(200)["items"].as_array().unwrap().clone();
+    assert_eq!(items.len(), 2);
+    assert_eq!(items[0]["actor_kind"], "system");
+    // The client sees the expiry in its activity.
+    let c = accepted.body["client_id"].as_str().unwrap();
+    let activity = app
+        .get(
+            &token,
+            &format!("/api/v1/clients/{c}/activity?action=offer.expired"),
+        )
+        .await;
+    assert_eq!(activity.ok(200)["items"].as_array().unwrap().len(), 2);
+}
+
+async fn racing_decisions_and_orders_keep_one_effect(app: &TestApp) {
+    let director = app.staff("director").await;
+    let a = goods(app, "R-A", "100.00", "60.00", 0, "Paper").await;
+    put_policy(
+        app,
+        &director,
+        policy(2000, json!({}), json!({}), Value::Null),
+    )
+    .await
+    .ok(200);
+    let (client, token) = buyer(app, 10).await;
+    app.patch(
+        &app.admin,
+        &format!("/api/v1/clients/{client}"),
+        json!({"credit_limit": "100000.00"}),
+    )
+    .await
+    .ok(200);
+    let o = offer(app, &token, json!([line(&a, 10, "90.00")])).await;
+    let id = o.ok(201)["id"].as_str().unwrap().to_string();
+    // Four staff decide at once: one wins, the rest are told it was decided.
+    let managers = [
+        app.staff("manager").await,
+        app.staff("manager").await,
+        director.clone(),
+        app.staff("manager").await,
+    ];
+    let path = format!("/api/v1/offers/{id}/accept");
+    let results =
+        futures_util::future::join_all(managers.iter().map(|m| app.post(m, &path, json!({}))))
+            .await;
+    let won = results.iter().filter(|r| r.status == 200).count();
+    assert_eq!(won, 1, "{results:?}");
+    assert!(results
+        .iter()
+        .filter(|r| r.status != 200)
+        .all(|r| r.status == 409 && r.code() == "offer_already_accepted"));
+    let audit = app
+        .get(
+            &app.admin,
+            &format!("/api/v1/audit?entity_id={id}&action=offer.accepted"),
+        )
+        .await;
+    assert_eq!(audit.ok(200)["items"].as_array().unwrap().len(), 1);
+    // Six orders of 3 race for the 10 agreed units. They queue on the offer: three get 3 at
+    // the agreed price, the fourth the last unit and 2 at the tier price, the last two are
+    // refused whole (nothing booked for them).
+    let orders = futures_util::future::join_all((0..6).map(|_| {
+        app.post(
+            &token,
+            "/api/v1/orders",
+            json!({"lines": [line_req(&a, 3)], "offer_id": id}),
+        )
+    }))
+    .await;
+    let mut totals: Vec<&str> = orders
+        .iter()
+        .filter(|r| r.status == 201)
+        .map(|r| r.body["total"].as_str().unwrap())
+        .collect();
+    totals.sort_unstable();
+    assert_eq!(
+        totals,
+        ["270.00", "270.00", "270.00", "290.00"],
+        "{orders:?}"
+    );
+    assert!(
+        orders
+            .iter()
+            .filter(|r| r.status != 201)
+            .all(|r| r.status == 409 && r.code() == "offer_used_up"),
+        "{orders:?}"
+    );
+    let seen = app.get(&token, &format!("/api/v1/offers/{id}")).await;
+    assert_eq!(seen.ok(200)["lines"][0]["used_quantity"], 10);
 }
