@@ -276,8 +276,31 @@ pub async fn seed(pool: &Pool) -> Result<String, ApiError> {
             api_key = Some((key.key.id, key.client_secret));
         }
     }
+    // The director's margin terms: 10 % on a deal, 12 % on electrics; 3 % off the tier price
+    // is accepted at once while every floor keeps 2 % of room; orders over 1,000,000.00 or 5×
+    // the client's average are flagged to its manager.
+    let mut margins = crate::bargaining::model::MarginPolicy {
+        deal_floor_bp: 1000,
+        auto_accept: Some(crate::bargaining::model::AutoAcceptRule {
+            max_discount_bp: 300,
+            min_headroom_bp: 200,
+        }),
+        ..Default::default()
+    };
+    margins.category_floors.insert("Электрика".into(), 1200);
+    margins.attention.order_total_above = Some(Money::from_minor(1_000_000 * 100));
+    margins.attention.average_multiple_bp = Some(50_000);
+    crate::bargaining::service::put_policy(
+        pool,
+        Principal {
+            role: Role::Director,
+            ..system.clone()
+        },
+        margins,
+    )
+    .await?;
     let mut out = summary(&format!(
-        "loaded {n} products, 4 companies, 4 staff users, 3 price tiers"
+        "loaded {n} products, 4 companies, 4 staff users, 3 price tiers, a margin policy"
     ));
     if let Some((id, secret)) = api_key {
         out.push_str(&format!(

@@ -597,24 +597,12 @@ pub fn check_offer(o: &CreateOffer) -> Result<(), ApiError> {
         );
     }
     for (i, l) in o.lines.iter().enumerate() {
-        match (&l.product_id, &l.sku) {
-            (None, None) => c.add(
-                &format!("lines[{i}].product_id"),
-                "required",
-                "give product_id or sku",
-            ),
-            (Some(_), Some(_)) => c.add(
-                &format!("lines[{i}]"),
-                "ambiguous",
-                "give either product_id or sku, not both",
-            ),
-            _ => {}
-        }
-        c.range(
-            &format!("lines[{i}].quantity"),
+        crate::pricing::model::check_line(
+            &mut c,
+            i,
+            l.product_id.is_some(),
+            l.sku.is_some(),
             l.quantity,
-            1,
-            crate::pricing::model::MAX_QUANTITY,
         );
         if l.asked_price.minor() <= 0 {
             c.add(
@@ -659,6 +647,45 @@ pub fn check_offer(o: &CreateOffer) -> Result<(), ApiError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+    use rust_decimal::Decimal;
+
+    proptest! {
+        /// The integer floor test and the shown margin agree with exact decimal arithmetic:
+        /// keeps ⇔ (net − cost) / net ≥ floor / 10,000; the shown margin is that ratio in basis
+        /// points rounded toward −∞, so it never overstates.
+        #[test]
+        fn margins_match_decimal_reference(
+            net in 1_i64..=10_000_000_000,
+            cost in 0_i64..=20_000_000_000,
+            floor in -10_000_i32..10_000,
+        ) {
+            let (n, c) = (Decimal::from(net), Decimal::from(cost));
+            let ratio = (n - c) / n;
+            let floor_d = Decimal::from(floor) / Decimal::from(10_000);
+            prop_assert_eq!(keeps(net as i128, cost as i128, floor), ratio >= floor_d);
+            let shown = margin_bp(net as i128, cost as i128);
+            let exact = (n - c) * Decimal::from(10_000) / n;
+            prop_assert_eq!(Decimal::from(shown), exact.floor());
+            if let Ok(shown) = i32::try_from(shown) {
+                prop_assert!(keeps(net as i128, cost as i128, shown));
+                prop_assert!(!keeps(net as i128, cost as i128, shown + 1));
+            }
+        }
+
+        /// A line keeps its floor exactly when the margin shown is at least the floor.
+        #[test]
+        fn a_line_keeps_its_floor_iff_its_shown_margin_does(
+            price in 1_i64..=10_000_000,
+            quantity in 1_i64..=1_000,
+            cost in 0_i64..=10_000_000,
+            vat in prop::sample::select(vec![0_i32, 1000, 2000, 2200]),
+            floor in -5_000_i32..9_999,
+        ) {
+            let l = MarginLine { quantity, unit_price_minor: price, vat_rate_bp: vat, cost_minor: cost, floor_bp: floor };
+            prop_assert_eq!(l.keeps(0), l.margin_bp() >= floor as i64);
+        }
+    }
 
     fn line(price: i64, cost: i64, floor: i32) -> MarginLine {
         MarginLine {

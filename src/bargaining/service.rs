@@ -199,39 +199,40 @@ impl Costs {
     }
 }
 
+/// Each client's bargaining so far. An offer counts as accepted once it got agreed prices
+/// (whether it is still open, used, withdrawn or expired since), as declined when declined.
 fn history_of(
     conn: &mut DbConn,
     client_ids: &[String],
 ) -> Result<HashMap<String, BargainingHistory>, ApiError> {
-    let mut acc: HashMap<String, (std::collections::HashSet<String>, i64, i64, i128, i128)> =
-        HashMap::new();
-    let mut statuses: HashMap<String, String> = HashMap::new();
+    #[derive(Default)]
+    struct Acc {
+        /// Offer id → (accepted, declined).
+        offers: HashMap<String, (bool, bool)>,
+        tier_amount: i128,
+        agreed_amount: i128,
+    }
+    let mut acc: HashMap<String, Acc> = HashMap::new();
     for (client, offer, status, tier, quantity, agreed) in store::history_lines(conn, client_ids)? {
         let e = acc.entry(client).or_default();
-        e.0.insert(offer.clone());
-        if status == "accepted" {
-            if let Some(agreed) = agreed {
-                e.3 += tier as i128 * quantity as i128;
-                e.4 += agreed as i128 * quantity as i128;
-            }
+        let o = e.offers.entry(offer).or_default();
+        o.1 = status == "declined";
+        if let Some(agreed) = agreed {
+            o.0 = true;
+            e.tier_amount += tier as i128 * quantity as i128;
+            e.agreed_amount += agreed as i128 * quantity as i128;
         }
-        statuses.insert(offer, status);
     }
     Ok(acc
         .into_iter()
-        .map(|(client, (offers, _, _, tier, agreed))| {
-            let count = |s: &str| {
-                offers
-                    .iter()
-                    .filter(|o| statuses.get(*o).map(String::as_str) == Some(s))
-                    .count() as i64
-            };
-            let (accepted, declined) = (count("accepted"), count("declined"));
+        .map(|(client, a)| {
+            let accepted = a.offers.values().filter(|o| o.0).count() as i64;
+            let declined = a.offers.values().filter(|o| o.1).count() as i64;
             let decided = accepted + declined;
             (
                 client,
                 BargainingHistory {
-                    offers: offers.len() as i64,
+                    offers: a.offers.len() as i64,
                     accepted,
                     declined,
                     acceptance_rate_bp: if decided > 0 {
@@ -239,8 +240,8 @@ fn history_of(
                     } else {
                         0
                     },
-                    average_concession_bp: if tier > 0 {
-                        ((tier - agreed).max(0) * 10_000 / tier) as i64
+                    average_concession_bp: if a.tier_amount > 0 {
+                        ((a.tier_amount - a.agreed_amount).max(0) * 10_000 / a.tier_amount) as i64
                     } else {
                         0
                     },

@@ -204,22 +204,33 @@ pub fn check_lines(lines: &[LineRequest]) -> Result<(), ApiError> {
     }
     let mut c = Check::new();
     for (i, l) in lines.iter().enumerate() {
-        match (&l.product_id, &l.sku) {
-            (None, None) => c.add(
-                &format!("lines[{i}].product_id"),
-                "required",
-                "give product_id or sku",
-            ),
-            (Some(_), Some(_)) => c.add(
-                &format!("lines[{i}]"),
-                "ambiguous",
-                "give either product_id or sku, not both",
-            ),
-            _ => {}
-        }
-        c.range(&format!("lines[{i}].quantity"), l.quantity, 1, MAX_QUANTITY);
+        check_line(
+            &mut c,
+            i,
+            l.product_id.is_some(),
+            l.sku.is_some(),
+            l.quantity,
+        );
     }
     c.finish()
+}
+
+/// Line `i` names its product once (by `product_id` or `sku`) and a quantity in range.
+pub fn check_line(c: &mut Check, i: usize, by_id: bool, by_sku: bool, quantity: i64) {
+    match (by_id, by_sku) {
+        (false, false) => c.add(
+            &format!("lines[{i}].product_id"),
+            "required",
+            "give product_id or sku",
+        ),
+        (true, true) => c.add(
+            &format!("lines[{i}]"),
+            "ambiguous",
+            "give either product_id or sku, not both",
+        ),
+        _ => {}
+    }
+    c.range(&format!("lines[{i}].quantity"), quantity, 1, MAX_QUANTITY);
 }
 
 /// What pricing needs to know of a product.
