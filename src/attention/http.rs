@@ -9,11 +9,11 @@ use actix_web::{get, post, web, HttpRequest, HttpResponse};
 
 /// Ask for a person (any client user): a topic, optionally an order of the company, a phone or
 /// e-mail, and "call me back". It goes to the queue of the company's responsible manager.
-/// Send an `Idempotency-Key` to make retries safe.
+/// Send an `Idempotency-Key` to make retries safe (required for API keys).
 #[utoipa::path(
     tag = "attention",
     operation_id = "create_attention_request",
-    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[!-~]{1,255}$", max_length = 255, description = "Makes retries safe. 1 to 255 visible ASCII characters")),
+    params(("Idempotency-Key" = Option<String>, Header, pattern = r"^[!-~]{1,255}$", max_length = 255, description = "Makes retries safe; required for API keys. 1 to 255 visible ASCII characters")),
     request_body = CreateAttentionRequest,
     responses(
         (status = 201, description = "The request, open; `Idempotent-Replayed: true` on a replay", body = AttentionView),

@@ -583,8 +583,8 @@ pub struct OfferQuery {
     pub manager_id: Option<String>,
 }
 
-/// Structural checks of a new offer: every bad field at once.
-pub fn check_offer(o: &CreateOffer) -> Result<(), ApiError> {
+/// Structural checks of a new offer made on `today`: every bad field at once.
+pub fn check_offer(o: &CreateOffer, today: chrono::NaiveDate) -> Result<(), ApiError> {
     let mut c = Check::new();
     if o.lines.is_empty() {
         c.add("lines", "required", "at least one line is required");
@@ -641,6 +641,9 @@ pub fn check_offer(o: &CreateOffer) -> Result<(), ApiError> {
         c.opt_text(&format!("evidence[{i}].note"), e.note.as_deref(), 1, 2000);
     }
     c.opt_text("comment", o.comment.as_deref(), 1, 2000);
+    if o.wanted_by.is_some_and(|d| d < today) {
+        c.add("wanted_by", "in_the_past", "must be today or later");
+    }
     c.finish()
 }
 

@@ -391,7 +391,7 @@ pub async fn create(
             "offers are made by a client company's admins and buyers",
         ));
     }
-    check_offer(&input)?;
+    check_offer(&input, db::now().date())?;
     idempotency::run_once(&state.pool, &state.in_flight, idem, 201, move |conn| {
         submit(conn, &actor, &input)
     })

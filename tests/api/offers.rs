@@ -715,6 +715,15 @@ async fn bad_offers_change_nothing(app: &TestApp) {
         .await;
     r.problem(422, "validation_failed");
     assert_eq!(r.body["errors"][0]["code"], "invalid_url");
+    let r = app
+        .post(
+            &token,
+            "/api/v1/offers",
+            json!({"lines": [line(&a, 1, "90.00")], "wanted_by": "2020-01-01"}),
+        )
+        .await;
+    r.problem(422, "validation_failed");
+    assert_eq!(r.body["errors"][0]["code"], "in_the_past");
     // Staff and accountants do not make offers.
     let manager = app.staff("manager").await;
     offer(app, &manager, json!([line(&a, 1, "90.00")]))
