@@ -36,8 +36,9 @@ pub async fn create_attention_request(
 }
 
 /// List attention requests, oldest first. Staff see the whole queue (one manager's with
-/// `manager_id`, open ones with `status=open`) with the resolution notes; a client sees its
-/// own company's, without them.
+/// `manager_id`, open ones with `status=open`, flagged orders with `kind=large_order`) with the
+/// resolution notes; a client sees its own company's requests, without the notes (flagged
+/// orders are internal).
 #[utoipa::path(
     tag = "attention",
     operation_id = "list_attention_requests",

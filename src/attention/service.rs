@@ -47,10 +47,12 @@ fn change<'a>(action: &'a str, r: &'a AttentionRow, details: serde_json::Value) 
     }
 }
 
-/// The request if the principal may see it, else 404.
+/// The request if the principal may see it, else 404. Large-order flags are the retailer's
+/// internal notes (they name its thresholds): staff only.
 fn visible(conn: &mut DbConn, actor: &Principal, id: &str) -> Result<AttentionRow, ApiError> {
     store::find(conn, id)?
         .filter(|r| actor.can_see_client(&r.client_id))
+        .filter(|r| actor.is_staff() || r.kind != AttentionKind::LargeOrder.as_str())
         .ok_or_else(|| ApiError::not_found("attention request"))
 }
 
@@ -207,7 +209,16 @@ pub async fn list(
     let filter = AttentionFilter {
         client_id,
         status: q.status.map(AttentionStatus::as_str),
-        kind: q.kind.map(AttentionKind::as_str),
+        kind: if staff {
+            q.kind.map(AttentionKind::as_str)
+        } else if q.kind == Some(AttentionKind::LargeOrder) {
+            return Ok(Page {
+                items: Vec::new(),
+                next_cursor: None,
+            });
+        } else {
+            Some(AttentionKind::ClientRequest.as_str())
+        },
         manager_id: q.manager_id.filter(|_| staff),
         assignee_id: q.assignee_id.filter(|_| staff),
         after,

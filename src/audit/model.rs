@@ -98,7 +98,7 @@ pub struct Change<'a> {
 
 /// Actions about a company that only staff see (internal decisions). A company's activity and
 /// anything else shown to the company leaves them out.
-pub const STAFF_ONLY_ACTIONS: &[&str] = &["offer.floor_overridden"];
+pub const STAFF_ONLY_ACTIONS: &[&str] = &["offer.floor_overridden", "attention.flagged"];
 
 /// Detail keys only staff see, at any depth.
 pub const STAFF_ONLY_KEYS: &[&str] = &[

@@ -356,11 +356,24 @@ async fn large_orders_are_flagged_and_go_on(app: &TestApp) {
         "{}",
         items[1]["topic"]
     );
-    // The client sees its flagged orders in its list (it may ask what they are about).
+    // The flags are internal: the client sees neither them nor their thresholds.
     let own = app
         .get(&buyer, "/api/v1/attention-requests?kind=large_order")
         .await;
-    assert_eq!(ids(&own).len(), 2);
+    assert!(ids(&own).is_empty());
+    assert!(ids(&app.get(&buyer, "/api/v1/attention-requests").await).is_empty());
+    let flag_id = items[1]["id"].as_str().unwrap();
+    app.get(&buyer, &format!("/api/v1/attention-requests/{flag_id}"))
+        .await
+        .problem(404, "not_found");
+    let activity = app
+        .get(&buyer, &format!("/api/v1/clients/{c}/activity?limit=200"))
+        .await;
+    assert!(!activity.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|e| e["action"] == "attention.flagged"));
     let audit = app
         .get(&manager, "/api/v1/audit?action=attention.flagged")
         .await;
