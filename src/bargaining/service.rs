@@ -1133,6 +1133,7 @@ pub fn apply_offer(
     let costs = Costs::load(conn, &ids)?;
     let mut lines = Vec::with_capacity(priced.lines.len() + offer_lines.len());
     let mut taken: Vec<(&OfferLineRow, MarginLine, usize)> = Vec::new();
+    let mut as_good_without = false;
     for p in priced.lines {
         let Some(ol) = offer_lines.iter().find(|l| l.product_id == p.product_id) else {
             lines.push(p);
@@ -1140,6 +1141,13 @@ pub fn apply_offer(
         };
         let left = ol.quantity - ol.used_quantity;
         let agreed = ol.agreed_price_minor.unwrap_or(ol.asked_price_minor);
+        if p.unit_price_minor <= agreed {
+            // The client's own price is as good now (a better tier since): the offer never
+            // makes a price worse, and keeps its quantity.
+            as_good_without = true;
+            lines.push(p);
+            continue;
+        }
         if left <= 0 {
             lines.push(p);
             continue;
@@ -1162,6 +1170,9 @@ pub fn apply_offer(
             rest.vat_minor = vat_included_minor(rest.total_minor, rest.vat_rate_bp);
             lines.push(rest);
         }
+    }
+    if taken.is_empty() && as_good_without {
+        return Ok(PricedOrder { lines, ..priced });
     }
     if taken.is_empty() {
         let any = lines

@@ -15,6 +15,7 @@ both_backends!(
     bad_offers_change_nothing,
     offers_expire_by_the_job,
     racing_decisions_and_orders_keep_one_effect,
+    a_better_tier_price_wins_over_the_offer,
 );
 
 /// A product (list `price`, `cost`, VAT `vat_bp`, `category`) with 1,000 in stock.
@@ -947,4 +948,53 @@ async fn racing_decisions_and_orders_keep_one_effect(app: &TestApp) {
     );
     let seen = app.get(&token, &format!("/api/v1/offers/{id}")).await;
     assert_eq!(seen.ok(200)["lines"][0]["used_quantity"], 10);
+}
+
+async fn a_better_tier_price_wins_over_the_offer(app: &TestApp) {
+    let director = app.staff("director").await;
+    let a = goods(app, "T-A", "100.00", "60.00", 0, "Paper").await;
+    put_policy(
+        app,
+        &director,
+        policy(
+            2000,
+            json!({}),
+            json!({}),
+            json!({"max_discount_bp": 500, "min_headroom_bp": 100}),
+        ),
+    )
+    .await
+    .ok(200);
+    let (client, token) = buyer(app, 13).await;
+    let o = offer(app, &token, json!([line(&a, 10, "96.00")])).await;
+    assert_eq!(o.ok(201)["status"], "accepted");
+    let id = o.body["id"].as_str().unwrap().to_string();
+    // The company moves to a 5 % tier: 95.00 beats the agreed 96.00.
+    let gold = app
+        .post(
+            &director,
+            "/api/v1/price-tiers",
+            json!({"name": "Gold", "min_turnover": "0.00", "discount_bp": 500}),
+        )
+        .await;
+    let gold = gold.ok(201)["id"].as_str().unwrap().to_string();
+    app.patch(
+        &director,
+        &format!("/api/v1/clients/{client}"),
+        json!({"tier_id": gold, "tier_pinned": true}),
+    )
+    .await
+    .ok(200);
+    let order = app
+        .post(
+            &token,
+            "/api/v1/orders",
+            json!({"lines": [line_req(&a, 2)], "offer_id": id}),
+        )
+        .await;
+    let ov = order.ok(201);
+    assert_eq!(ov["total"], "190.00");
+    assert!(ov["lines"][0]["offer_id"].is_null());
+    let seen = app.get(&token, &format!("/api/v1/offers/{id}")).await;
+    assert_eq!(seen.ok(200)["lines"][0]["used_quantity"], 0);
 }
