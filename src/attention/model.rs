@@ -137,6 +137,10 @@ pub struct AttentionQuery {
     /// Staff: what one person took.
     #[param(max_length = 64)]
     pub assignee_id: Option<String>,
+    /// Made at or after (RFC 3339).
+    pub created_from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Made before (RFC 3339).
+    pub created_to: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// A plausible phone number: 5 to 20 digits, an optional leading `+`, and spaces, dashes,

@@ -221,6 +221,8 @@ pub async fn list(
         },
         manager_id: q.manager_id.filter(|_| staff),
         assignee_id: q.assignee_id.filter(|_| staff),
+        created_from: q.created_from.map(|t| t.naive_utc()),
+        created_to: q.created_to.map(|t| t.naive_utc()),
         after,
         limit,
     };

@@ -49,6 +49,8 @@ pub struct AttentionFilter {
     pub kind: Option<&'static str>,
     pub manager_id: Option<String>,
     pub assignee_id: Option<String>,
+    pub created_from: Option<NaiveDateTime>,
+    pub created_to: Option<NaiveDateTime>,
     pub after: Option<String>,
     pub limit: i64,
 }
@@ -71,6 +73,12 @@ pub fn list(conn: &mut DbConn, f: &AttentionFilter) -> QueryResult<Vec<Attention
     }
     if let Some(a) = &f.assignee_id {
         q = q.filter(attention_requests::assignee_id.eq(a.clone()));
+    }
+    if let Some(t) = f.created_from {
+        q = q.filter(attention_requests::created_at.ge(t));
+    }
+    if let Some(t) = f.created_to {
+        q = q.filter(attention_requests::created_at.lt(t));
     }
     if let Some(a) = &f.after {
         q = q.filter(attention_requests::id.gt(a.clone()));

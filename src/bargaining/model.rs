@@ -581,6 +581,10 @@ pub struct OfferQuery {
     /// Staff: one manager's queue.
     #[param(max_length = 64)]
     pub manager_id: Option<String>,
+    /// Made at or after (RFC 3339).
+    pub created_from: Option<chrono::DateTime<chrono::Utc>>,
+    /// Made before (RFC 3339).
+    pub created_to: Option<chrono::DateTime<chrono::Utc>>,
 }
 
 /// Structural checks of a new offer made on `today`: every bad field at once.

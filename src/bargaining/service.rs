@@ -632,6 +632,8 @@ pub async fn list(
         lapsed,
         now,
         manager_id: q.manager_id.filter(|_| actor.is_staff()),
+        created_from: q.created_from.map(|t| t.naive_utc()),
+        created_to: q.created_to.map(|t| t.naive_utc()),
         after,
         limit,
     };

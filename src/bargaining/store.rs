@@ -137,6 +137,8 @@ pub struct OfferFilter {
     pub lapsed: Option<bool>,
     pub now: NaiveDateTime,
     pub manager_id: Option<String>,
+    pub created_from: Option<NaiveDateTime>,
+    pub created_to: Option<NaiveDateTime>,
     pub after: Option<String>,
     pub limit: i64,
 }
@@ -168,6 +170,12 @@ pub fn list(conn: &mut DbConn, f: &OfferFilter) -> QueryResult<Vec<OfferRow>> {
     }
     if let Some(m) = &f.manager_id {
         q = q.filter(offers::manager_id.eq(m.clone()));
+    }
+    if let Some(t) = f.created_from {
+        q = q.filter(offers::created_at.ge(t));
+    }
+    if let Some(t) = f.created_to {
+        q = q.filter(offers::created_at.lt(t));
     }
     if let Some(a) = &f.after {
         q = q.filter(offers::id.gt(a.clone()));

@@ -148,6 +148,13 @@ async fn clients_ask_for_a_person(app: &TestApp) {
         )
         .await;
     assert_eq!(ids(&queue), vec![id.clone()]);
+    let before = app
+        .get(
+            &manager,
+            "/api/v1/attention-requests?created_to=2000-01-01T00:00:00Z",
+        )
+        .await;
+    assert!(ids(&before).is_empty());
 
     // The queue: assign, reassign, resolve.
     let (director_id, director) = app.staff_user("director").await;

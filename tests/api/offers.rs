@@ -273,6 +273,17 @@ async fn offers_are_judged_at_once(app: &TestApp) {
     // The client sees its own offers, without any of it.
     let own = app.get(&token, "/api/v1/offers").await;
     assert_eq!(own.ok(200)["items"].as_array().unwrap().len(), 9);
+    let future = app
+        .get(&manager, "/api/v1/offers?created_from=2999-01-01T00:00:00Z")
+        .await;
+    assert!(future.ok(200)["items"].as_array().unwrap().is_empty());
+    let all = app
+        .get(
+            &manager,
+            "/api/v1/offers?created_from=2000-01-01T00:00:00Z&created_to=2999-01-01T00:00:00Z",
+        )
+        .await;
+    assert_eq!(all.ok(200)["items"].as_array().unwrap().len(), 9);
     let own_pending = app.get(&token, "/api/v1/offers?status=pending").await;
     assert_eq!(own_pending.ok(200)["items"].as_array().unwrap().len(), 4);
     // Every decision was recorded, visible to staff in the audit.
