@@ -253,6 +253,7 @@ impl From<diesel::result::Error> for ApiError {
             E::DatabaseError(_, info)
                 if info.message().contains("database is locked")
                     || info.message().contains("terminating connection")
+                    || info.message().contains("deadlock detected")
                     || info.message().contains("server closed the connection") =>
             {
                 ApiError::Unavailable(info.message().to_string())

@@ -37,10 +37,16 @@ fn view(r: AttentionRow, staff: bool) -> AttentionView {
     }
 }
 
+/// The audit entity of a request: `attention_request`, or `attention_flag` for a large-order
+/// flag (the retailer's internal note: staff-only, see `audit::model::STAFF_ONLY_ENTITIES`).
 fn change<'a>(action: &'a str, r: &'a AttentionRow, details: serde_json::Value) -> Change<'a> {
     Change {
         action,
-        entity_type: "attention_request",
+        entity_type: if r.kind == AttentionKind::LargeOrder.as_str() {
+            "attention_flag"
+        } else {
+            "attention_request"
+        },
         entity_id: &r.id,
         client_id: Some(&r.client_id),
         details,
@@ -320,24 +326,23 @@ pub async fn resolve(
             staff_only(&actor)?;
             let now = db::now();
             let note = input.resolution_note.trim();
-            let assignee = r.assignee_id.clone().or(actor.id.clone());
-            if !store::resolve(conn, &id, assignee.as_deref(), note, now)? {
+            if !store::resolve(conn, &id, actor.id.as_deref(), note, now)? {
                 return Err(ApiError::conflict(
                     "attention_resolved",
                     "this request is resolved already",
                 ));
             }
+            let resolved = visible(conn, &actor, &id)?;
             record_all(
                 conn,
                 &actor,
                 &[change(
                     "attention.resolved",
                     &r,
-                    json!({"resolution_note": note, "assignee_id": assignee}),
+                    json!({"resolution_note": note, "assignee_id": resolved.assignee_id}),
                 )],
             )?;
-            let r = visible(conn, &actor, &id)?;
-            Ok(view(r, true))
+            Ok(view(resolved, true))
         })
     })
     .await

@@ -4,6 +4,7 @@ use crate::db::schema::{attention_requests, clients, orders, users};
 use crate::db::DbConn;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = attention_requests)]
@@ -109,12 +110,12 @@ pub fn assign(
     .map(|n| n == 1)
 }
 
-/// Closes a request not resolved yet, naming who handled it; false when it was resolved
-/// already.
+/// Closes a request not resolved yet; one nobody took counts as handled by `resolver`. False
+/// when it was resolved already.
 pub fn resolve(
     conn: &mut DbConn,
     id: &str,
-    assignee: Option<&str>,
+    resolver: Option<&str>,
     note: &str,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -125,7 +126,11 @@ pub fn resolve(
     )
     .set((
         attention_requests::status.eq("resolved"),
-        attention_requests::assignee_id.eq(assignee),
+        attention_requests::assignee_id.eq(diesel::dsl::sql::<Nullable<Text>>(
+            "COALESCE(assignee_id, ",
+        )
+        .bind::<Nullable<Text>, _>(resolver)
+        .sql(")")),
         attention_requests::resolution_note.eq(note),
         attention_requests::resolved_at.eq(now),
         attention_requests::updated_at.eq(now),

@@ -44,6 +44,7 @@ fn filter(q: AuditQuery, page: &PageParams) -> Result<AuditFilter, ApiError> {
         occurred_from: q.occurred_from.map(|t| t.naive_utc()),
         occurred_to: q.occurred_to.map(|t| t.naive_utc()),
         except_actions: &[],
+        except_entities: &[],
         after: page.after()?,
         limit: page.limit()?,
     })

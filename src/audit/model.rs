@@ -98,7 +98,11 @@ pub struct Change<'a> {
 
 /// Actions about a company that only staff see (internal decisions). A company's activity and
 /// anything else shown to the company leaves them out.
-pub const STAFF_ONLY_ACTIONS: &[&str] = &["offer.floor_overridden", "attention.flagged"];
+pub const STAFF_ONLY_ACTIONS: &[&str] = &["offer.floor_overridden"];
+
+/// Entities about a company that only staff see, with everything done to them: the large-order
+/// flags (they name the retailer's thresholds, and staff notes go with them).
+pub const STAFF_ONLY_ENTITIES: &[&str] = &["attention_flag"];
 
 /// Detail keys only staff see, at any depth.
 pub const STAFF_ONLY_KEYS: &[&str] = &[

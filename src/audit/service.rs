@@ -1,4 +1,6 @@
-use super::model::{for_client, ActivityEntry, AuditEntry, Change, STAFF_ONLY_ACTIONS};
+use super::model::{
+    for_client, ActivityEntry, AuditEntry, Change, STAFF_ONLY_ACTIONS, STAFF_ONLY_ENTITIES,
+};
 use super::store::{self, AuditFilter, AuditRow};
 use crate::auth::model::{Principal, Role};
 use crate::db::{self, DbConn, Pool};
@@ -114,6 +116,7 @@ pub async fn activity(
     let limit = filter.limit;
     filter.client_id = Some(client_id.clone());
     filter.except_actions = STAFF_ONLY_ACTIONS;
+    filter.except_entities = STAFF_ONLY_ENTITIES;
     let (rows, own) = db::run(pool, move |c| {
         crate::clients::service::ensure_visible(c, &actor, &client_id)?;
         let rows = store::list(c, &filter)?;

@@ -70,6 +70,8 @@ pub struct AuditFilter {
     pub occurred_to: Option<chrono::NaiveDateTime>,
     /// Actions left out.
     pub except_actions: &'static [&'static str],
+    /// Entity types left out.
+    pub except_entities: &'static [&'static str],
     pub after: Option<String>,
     pub limit: i64,
 }
@@ -105,6 +107,9 @@ pub fn list(conn: &mut DbConn, f: &AuditFilter) -> QueryResult<Vec<AuditRow>> {
     }
     if !f.except_actions.is_empty() {
         q = q.filter(audit_log::action.ne_all(f.except_actions));
+    }
+    if !f.except_entities.is_empty() {
+        q = q.filter(audit_log::entity_type.ne_all(f.except_entities));
     }
     if let Some(after) = &f.after {
         q = q.filter(audit_log::id.gt(after.clone()));

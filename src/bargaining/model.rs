@@ -149,7 +149,11 @@ impl MarginPolicy {
         if let Some(m) = self.attention.average_multiple_bp {
             c.range("attention.average_multiple_bp", m as i64, 10_000, 1_000_000);
         }
-        if self.attention.order_total_above.map(|m| m.minor()) == Some(0) {
+        if self
+            .attention
+            .order_total_above
+            .is_some_and(|m| m.minor() <= 0)
+        {
             c.add(
                 "attention.order_total_above",
                 "out_of_range",
@@ -426,7 +430,7 @@ pub struct CreateOffer {
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AcceptOffer {
-    /// Staff: a note for the record.
+    /// Staff: a note shown to the client with the decision (`decision_reason`).
     #[schema(max_length = 2000)]
     pub reason: Option<String>,
     /// Director only: accept below a floor, saying why (audited).

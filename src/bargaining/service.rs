@@ -1063,21 +1063,13 @@ pub async fn withdraw(
             }
             let now = db::now();
             let reason = input.reason.as_deref().map(str::trim);
-            let d = Decision {
-                status: "withdrawn",
-                decline_code: None,
-                reason,
-                override_reason: o.override_reason.as_deref(),
-                actor_kind: actor.kind.as_str(),
-                actor_id: actor.id.as_deref(),
-                valid_until: o.valid_until,
-                now,
-            };
             let open = matches!(
                 shown_status(&o, now),
                 OfferStatus::Pending | OfferStatus::Countered | OfferStatus::Accepted
             );
-            if !open || !store::decide(conn, &id, &["pending", "countered", "accepted"], &d)? {
+            // The decision before it (who, when, why) stays on the offer; the withdrawal and
+            // its reason are in the audit trail.
+            if !open || !store::withdraw(conn, &id, now)? {
                 return Err(already_now(conn, &o, now, "withdraw"));
             }
             record_all(
@@ -1110,9 +1102,16 @@ pub fn apply_offer(
     priced: PricedOrder,
     now: chrono::NaiveDateTime,
 ) -> Result<PricedOrder, ApiError> {
-    let o = store::find(conn, offer_id)?
-        .filter(|o| o.client_id == client_id)
-        .ok_or_else(|| ApiError::not_found("offer"))?;
+    let mine = |o: Option<OfferRow>| {
+        o.filter(|o| o.client_id == client_id)
+            .ok_or_else(|| ApiError::not_found("offer"))
+    };
+    mine(store::find(conn, offer_id)?)?;
+    // Orders on one offer queue here, so each reads what the one before it left, and a
+    // withdrawal or expiry that came first (the first lock an order takes: offer lines, then
+    // the client row, stock rows and the counter).
+    store::lock_lines(conn, offer_id)?;
+    let o = mine(store::find(conn, offer_id)?)?;
     match shown_status(&o, now) {
         OfferStatus::Accepted => {}
         OfferStatus::Expired => return Err(already(&o, now, "order on")),
@@ -1126,9 +1125,6 @@ pub fn apply_offer(
             ))
         }
     }
-    // Orders on one offer queue here, so each reads what the one before it left (the first
-    // lock an order takes: offer lines, then the client row, stock rows and the counter).
-    store::lock_lines(conn, &o.id)?;
     let offer_lines = store::lines_of(conn, std::slice::from_ref(&o.id))?;
     let policy = policy_in_force(conn, now)?.policy;
     let ids: Vec<&str> = offer_lines.iter().map(|l| l.product_id.as_str()).collect();
@@ -1193,7 +1189,10 @@ pub fn apply_offer(
             )
         });
     }
-    // The recheck, with the margin of each line on its agreed part alone.
+    // The recheck with today's costs and policy: each ordered line's floor on its agreed part,
+    // and the deal floor over the whole agreement (the deal that was agreed, whichever of its
+    // lines this order takes). A director's override holds while no cost of the offer has
+    // risen since the decision.
     let margins: Vec<MarginLine> = taken
         .iter()
         .map(|(_, m, k)| MarginLine {
@@ -1201,11 +1200,28 @@ pub fn apply_offer(
             ..*m
         })
         .collect();
+    let agreement: Vec<MarginLine> = offer_lines
+        .iter()
+        .map(|ol| {
+            costs.line(
+                &policy,
+                ol,
+                ol.agreed_price_minor.unwrap_or(ol.asked_price_minor),
+            )
+        })
+        .collect();
     let overridden = o.override_reason.is_some()
-        && taken
-            .iter()
-            .all(|(ol, m, _)| m.cost_minor <= ol.decision_cost_minor.unwrap_or(ol.cost_minor));
-    let verdict = judge(&margins, policy.deal_floor_bp);
+        && offer_lines.iter().all(|ol| {
+            costs.cost(&ol.product_id) <= ol.decision_cost_minor.unwrap_or(ol.cost_minor)
+        });
+    let (net, cost) = deal_sums(&agreement);
+    let verdict = Verdict {
+        lines_below: (0..margins.len())
+            .filter(|i| !margins[*i].keeps(0))
+            .collect(),
+        deal_below: !keeps(net, cost, policy.deal_floor_bp),
+        deal_margin_bp: margin_bp(net, cost),
+    };
     if !verdict.keeps_floors() && !overridden {
         let errors = if verdict.lines_below.is_empty() {
             vec![FieldError::new(

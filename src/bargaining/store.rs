@@ -258,6 +258,19 @@ pub fn expire_due(
     Ok((seen, last, expired))
 }
 
+/// The client withdraws a pending, countered or accepted offer; false when it is in none of
+/// those states any more.
+pub fn withdraw(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<bool> {
+    diesel::update(
+        offers::table
+            .filter(offers::id.eq(id))
+            .filter(offers::status.eq_any(["pending", "countered", "accepted"])),
+    )
+    .set((offers::status.eq("withdrawn"), offers::updated_at.eq(now)))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
 /// A client accepting a counter: the counter prices become the agreed ones.
 pub fn accept_counter(
     conn: &mut DbConn,
@@ -361,6 +374,14 @@ pub fn give_back(conn: &mut DbConn, order_ids: &[String]) -> QueryResult<usize> 
             order_lines::quantity,
         ))
         .load(conn)?;
+    // Lock the offers' lines first, offer by offer in id order, the way order placement locks
+    // them (`lock_lines`), so a give-back and an order on the same offer cannot deadlock.
+    let mut offers: Vec<&str> = taken.iter().filter_map(|t| t.0.as_deref()).collect();
+    offers.sort_unstable();
+    offers.dedup();
+    for offer_id in offers {
+        lock_lines(conn, offer_id)?;
+    }
     let mut n = 0;
     for (offer_id, product_id, quantity) in taken {
         let Some(offer_id) = offer_id else { continue };

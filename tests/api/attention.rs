@@ -223,6 +223,23 @@ async fn clients_ask_for_a_person(app: &TestApp) {
     )
     .await
     .problem(409, "attention_resolved");
+    // Resolved straight from the queue: handled by whoever resolved it.
+    let quick = app
+        .post(
+            &buyer,
+            "/api/v1/attention-requests",
+            json!({"topic": "Invoice copy"}),
+        )
+        .await;
+    let quick_id = quick.ok(201)["id"].as_str().unwrap().to_string();
+    let done_quick = app
+        .post(
+            &manager,
+            &format!("/api/v1/attention-requests/{quick_id}/resolve"),
+            json!({"resolution_note": "sent by e-mail"}),
+        )
+        .await;
+    assert_eq!(done_quick.ok(200)["assignee_id"], manager_id.as_str());
     // The client sees it resolved, not the internal note.
     let seen = app
         .get(&buyer, &format!("/api/v1/attention-requests/{id}"))
@@ -370,6 +387,13 @@ async fn large_orders_are_flagged_and_go_on(app: &TestApp) {
     assert!(ids(&own).is_empty());
     assert!(ids(&app.get(&buyer, "/api/v1/attention-requests").await).is_empty());
     let flag_id = items[1]["id"].as_str().unwrap();
+    app.post(
+        &manager,
+        &format!("/api/v1/attention-requests/{flag_id}/assign"),
+        json!({"reason": "3x their usual: check the margin"}),
+    )
+    .await
+    .ok(200);
     app.get(&buyer, &format!("/api/v1/attention-requests/{flag_id}"))
         .await
         .problem(404, "not_found");
@@ -380,7 +404,21 @@ async fn large_orders_are_flagged_and_go_on(app: &TestApp) {
         .as_array()
         .unwrap()
         .iter()
-        .any(|e| e["action"] == "attention.flagged"));
+        .any(|e| e["entity_type"] == "attention_flag" || e["action"] == "attention.flagged"));
+    // Staff see the flag's whole story.
+    let story = app
+        .get(
+            &manager,
+            &format!("/api/v1/audit?entity_type=attention_flag&entity_id={flag_id}"),
+        )
+        .await;
+    let actions: Vec<&str> = story.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["action"].as_str().unwrap())
+        .collect();
+    assert_eq!(actions, ["attention.flagged", "attention.assigned"]);
     let audit = app
         .get(&manager, "/api/v1/audit?action=attention.flagged")
         .await;

@@ -16,6 +16,7 @@ both_backends!(
     offers_expire_by_the_job,
     racing_decisions_and_orders_keep_one_effect,
     a_better_tier_price_wins_over_the_offer,
+    part_of_an_agreement_is_ordered_and_the_decision_stays,
 );
 
 /// A product (list `price`, `cost`, VAT `vat_bp`, `category`) with 1,000 in stock.
@@ -1008,4 +1009,99 @@ async fn a_better_tier_price_wins_over_the_offer(app: &TestApp) {
     assert!(ov["lines"][0]["offer_id"].is_null());
     let seen = app.get(&token, &format!("/api/v1/offers/{id}")).await;
     assert_eq!(seen.ok(200)["lines"][0]["used_quantity"], 0);
+}
+
+async fn part_of_an_agreement_is_ordered_and_the_decision_stays(app: &TestApp) {
+    let director = app.staff("director").await;
+    let (manager_id, manager) = app.staff_user("manager").await;
+    let a = goods(app, "PA-A", "100.00", "50.00", 0, "Paper").await;
+    let b = goods(app, "PA-B", "100.00", "90.00", 0, "Cheap").await;
+    put_policy(
+        app,
+        &director,
+        policy(1500, json!({}), json!({"Cheap": 500}), Value::Null),
+    )
+    .await
+    .ok(200);
+    let (client, token) = buyer(app, 14).await;
+    app.patch(
+        &app.admin,
+        &format!("/api/v1/clients/{client}"),
+        json!({"credit_limit": "100000.00"}),
+    )
+    .await
+    .ok(200);
+    // A at 50 % carries B at 5.26 % (its floor 5 %): the deal is 28.2 %.
+    let o = offer(
+        app,
+        &token,
+        json!([line(&a, 10, "100.00"), line(&b, 10, "95.00")]),
+    )
+    .await;
+    assert_eq!(o.ok(201)["status"], "pending");
+    let id = o.body["id"].as_str().unwrap().to_string();
+    let acc = app
+        .post(
+            &manager,
+            &format!("/api/v1/offers/{id}/accept"),
+            json!({"reason": "regular buyer"}),
+        )
+        .await;
+    assert_eq!(acc.ok(200)["status"], "accepted");
+    // Ordering B alone is ordering part of the agreed deal: the deal floor is judged on the
+    // whole agreement, B's own floor on B.
+    let order = app
+        .post(
+            &token,
+            "/api/v1/orders",
+            json!({"lines": [line_req(&b, 5)], "offer_id": id}),
+        )
+        .await;
+    assert_eq!(order.ok(201)["total"], "475.00");
+    // B's cost rises to 91.00: 95.00 keeps 4.2 %, below its 5 % floor.
+    app.patch(
+        &app.admin,
+        &format!("/api/v1/products/{b}"),
+        json!({"cost_price": "91.00"}),
+    )
+    .await
+    .ok(200);
+    app.post(
+        &token,
+        "/api/v1/orders",
+        json!({"lines": [line_req(&b, 1)], "offer_id": id}),
+    )
+    .await
+    .problem(409, "below_margin_floor");
+    // A still holds on its own.
+    let order = app
+        .post(
+            &token,
+            "/api/v1/orders",
+            json!({"lines": [line_req(&a, 1)], "offer_id": id}),
+        )
+        .await;
+    assert_eq!(order.ok(201)["total"], "100.00");
+    // Withdrawn, the offer keeps who decided it and why.
+    let w = app
+        .post(
+            &token,
+            &format!("/api/v1/offers/{id}/withdraw"),
+            json!({"reason": "enough for now"}),
+        )
+        .await;
+    assert_eq!(w.ok(200)["status"], "withdrawn");
+    assert_eq!(w.body["decision_reason"], "regular buyer");
+    let staff_view = app.get(&manager, &format!("/api/v1/offers/{id}")).await;
+    assert_eq!(
+        staff_view.ok(200)["staff"]["decided_by"],
+        manager_id.as_str()
+    );
+    let audit = app
+        .get(
+            &manager,
+            &format!("/api/v1/audit?entity_id={id}&action=offer.withdrawn"),
+        )
+        .await;
+    assert_eq!(audit.ok(200)["items"][0]["reason"], "enough for now");
 }

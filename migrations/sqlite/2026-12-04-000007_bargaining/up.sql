@@ -94,6 +94,8 @@ CREATE INDEX attention_requests_client_idx ON attention_requests (client_id, id)
 -- manual action. Rows written before this keep the company when the entity is the client.
 ALTER TABLE audit_log ADD COLUMN client_id TEXT;
 ALTER TABLE audit_log ADD COLUMN reason TEXT;
+-- The backfill looks events up by entity; a temporary index keeps it one probe per row.
+CREATE INDEX outbox_events_backfill_tmp ON outbox_events (entity_type, entity_id);
 UPDATE audit_log SET client_id = entity_id WHERE entity_type = 'client';
 UPDATE audit_log SET client_id = (
     SELECT e.client_id FROM outbox_events e
@@ -101,5 +103,6 @@ UPDATE audit_log SET client_id = (
       AND e.event_type = audit_log.action AND e.occurred_at = audit_log.occurred_at
     LIMIT 1)
   WHERE client_id IS NULL;
+DROP INDEX outbox_events_backfill_tmp;
 CREATE INDEX audit_log_client_idx ON audit_log (client_id, id) WHERE client_id IS NOT NULL;
 CREATE INDEX audit_log_actor_idx ON audit_log (actor_id, id) WHERE actor_id IS NOT NULL;
