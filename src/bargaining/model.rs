@@ -72,7 +72,17 @@ pub struct MarginPolicy {
     /// How long an accepted offer prices orders, and a counter-offer may be accepted, days.
     #[schema(example = 14)]
     pub offer_validity_days: i32,
+    /// Offers one company may make in 24 hours (more answer 429 `rate_limited`): each declined
+    /// offer names the lines below their floors, so unlimited offers would let a client search
+    /// out the floors, and with them the costs.
+    #[serde(default = "default_max_offers_per_day")]
+    #[schema(example = 20, minimum = 1, maximum = 1000)]
+    pub max_offers_per_day: i32,
     pub attention: AttentionRule,
+}
+
+fn default_max_offers_per_day() -> i32 {
+    20
 }
 
 impl Default for MarginPolicy {
@@ -85,6 +95,7 @@ impl Default for MarginPolicy {
             product_floors: BTreeMap::new(),
             auto_accept: None,
             offer_validity_days: 14,
+            max_offers_per_day: default_max_offers_per_day(),
             attention: AttentionRule {
                 order_total_above: None,
                 average_multiple_bp: None,
@@ -140,6 +151,12 @@ impl MarginPolicy {
                 10_000,
             );
         }
+        c.range(
+            "max_offers_per_day",
+            self.max_offers_per_day as i64,
+            1,
+            1000,
+        );
         c.range(
             "offer_validity_days",
             self.offer_validity_days as i64,

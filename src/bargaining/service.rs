@@ -470,6 +470,12 @@ fn submit(
     let now = db::now();
     let terms = policy_in_force(conn, now)?;
     let policy = &terms.policy;
+    let day = chrono::Duration::hours(24);
+    let (made, first) = store::made_since(conn, &client_id, now - day)?;
+    if made >= policy.max_offers_per_day as i64 {
+        let wait = first.map_or(day, |t| t + day - now).num_seconds().max(1);
+        return Err(ApiError::TooManyRequests(wait as u64));
+    }
     let ids: Vec<&str> = of_request.iter().map(|p| p.product_id.as_str()).collect();
     let costs = Costs::load(conn, &ids)?;
     let offer_id = db::new_id();

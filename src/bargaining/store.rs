@@ -418,6 +418,22 @@ pub fn history_lines(
         .load(conn)
 }
 
+/// How many offers a client made since `since`, and when the first of them was made.
+pub fn made_since(
+    conn: &mut DbConn,
+    client_id: &str,
+    since: NaiveDateTime,
+) -> QueryResult<(i64, Option<NaiveDateTime>)> {
+    offers::table
+        .filter(offers::client_id.eq(client_id))
+        .filter(offers::created_at.ge(since))
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(offers::created_at),
+        ))
+        .first(conn)
+}
+
 /// The responsible manager of a client.
 pub fn manager_of(conn: &mut DbConn, client_id: &str) -> QueryResult<Option<Option<String>>> {
     use crate::db::schema::clients;

@@ -17,6 +17,7 @@ both_backends!(
     racing_decisions_and_orders_keep_one_effect,
     a_better_tier_price_wins_over_the_offer,
     part_of_an_agreement_is_ordered_and_the_decision_stays,
+    offers_per_day_are_limited,
 );
 
 /// A product (list `price`, `cost`, VAT `vat_bp`, `category`) with 1,000 in stock.
@@ -1104,4 +1105,46 @@ async fn part_of_an_agreement_is_ordered_and_the_decision_stays(app: &TestApp) {
         )
         .await;
     assert_eq!(audit.ok(200)["items"][0]["reason"], "enough for now");
+}
+
+async fn offers_per_day_are_limited(app: &TestApp) {
+    let director = app.staff("director").await;
+    let a = goods(app, "L-A", "100.00", "60.00", 0, "Paper").await;
+    let mut body = policy(2000, json!({}), json!({}), Value::Null);
+    body["max_offers_per_day"] = json!(2);
+    put_policy(app, &director, body).await.ok(200);
+    let (_, token) = buyer(app, 15).await;
+    // Declined or not, each offer counts: probing floors line by line is what this stops.
+    assert_eq!(
+        offer(app, &token, json!([line(&a, 1, "10.00")]))
+            .await
+            .ok(201)["status"],
+        "declined"
+    );
+    assert_eq!(
+        offer(app, &token, json!([line(&a, 1, "90.00")]))
+            .await
+            .ok(201)["status"],
+        "pending"
+    );
+    let third = offer(app, &token, json!([line(&a, 1, "80.00")])).await;
+    third.problem(429, "rate_limited");
+    let wait: i64 = third.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=86_400).contains(&wait), "{wait}");
+    // Another company has its own allowance; a day later the first has a new one.
+    let (_, other) = buyer(app, 16).await;
+    offer(app, &other, json!([line(&a, 1, "90.00")]))
+        .await
+        .ok(201);
+    app.sql("UPDATE offers SET created_at = '2020-01-01 00:00:00'")
+        .await;
+    offer(app, &token, json!([line(&a, 1, "80.00")]))
+        .await
+        .ok(201);
+    let v = app.get(&director, "/api/v1/policies/margins").await;
+    assert_eq!(v.ok(200)["policy"]["max_offers_per_day"], 2);
 }
