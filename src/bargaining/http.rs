@@ -66,6 +66,7 @@ pub async fn put_margin_policy(
         (status = 403, description = "Not a client admin or buyer (`forbidden`)", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "More than is in stock (`insufficient_stock`, per line in `errors`), or the key is in use (`idempotency_key_in_use`)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Bad lines (`validation_failed`): price ≤ 0 or above the list price (`above_list_price`), unknown or inactive products, a product twice", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "The company made the policy's `max_offers_per_day` offers in the last 24 hours (`rate_limited`, `Retry-After`)", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = []))
 )]
