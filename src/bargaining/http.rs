@@ -210,6 +210,32 @@ pub async fn decline_offer(
     Ok(HttpResponse::Ok().json(v))
 }
 
+/// Revoke an accepted offer or a counter (manager, director), with a reason shown to the
+/// client: it prices no more orders (those placed keep their prices). Audited.
+#[utoipa::path(
+    tag = "bargaining",
+    operation_id = "revoke_offer",
+    params(("offer_id" = String, Path, description = "Offer id")),
+    request_body = RevokeOffer,
+    responses(
+        (status = 200, description = "The revoked offer", body = OfferView),
+        (status = 403, description = "Not a manager or director", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such offer", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not accepted or countered (`invalid_transition`), or past its valid_until (`offer_expired`)", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = []))
+)]
+#[post("/offers/{offer_id}/revoke")]
+pub async fn revoke_offer(
+    state: web::Data<AppState>,
+    who: Principal,
+    path: web::Path<String>,
+    body: Json<RevokeOffer>,
+) -> Result<HttpResponse, ApiError> {
+    let v = service::revoke(&state.pool, who, path.into_inner(), body.0).await?;
+    Ok(HttpResponse::Ok().json(v))
+}
+
 /// Withdraw an offer (the client's admins and buyers): pending, countered or accepted.
 #[utoipa::path(
     tag = "bargaining",
@@ -244,5 +270,6 @@ pub fn routes(cfg: &mut utoipa_actix_web::service_config::ServiceConfig) {
         .service(accept_offer)
         .service(counter_offer)
         .service(decline_offer)
-        .service(withdraw_offer);
+        .service(withdraw_offer)
+        .service(revoke_offer);
 }

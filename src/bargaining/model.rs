@@ -367,6 +367,8 @@ pub enum OfferStatus {
     Countered,
     Withdrawn,
     Expired,
+    /// Staff took back an accepted offer or a counter: it prices no more orders.
+    Revoked,
 }
 
 impl OfferStatus {
@@ -378,6 +380,7 @@ impl OfferStatus {
             OfferStatus::Countered => "countered",
             OfferStatus::Withdrawn => "withdrawn",
             OfferStatus::Expired => "expired",
+            OfferStatus::Revoked => "revoked",
         }
     }
     pub fn parse(s: &str) -> Option<OfferStatus> {
@@ -388,6 +391,7 @@ impl OfferStatus {
             "countered" => OfferStatus::Countered,
             "withdrawn" => OfferStatus::Withdrawn,
             "expired" => OfferStatus::Expired,
+            "revoked" => OfferStatus::Revoked,
             _ => return None,
         })
     }
@@ -484,6 +488,15 @@ pub struct CounterOffer {
     /// Director only: counter below a floor, saying why (audited).
     #[schema(max_length = 2000)]
     pub override_reason: Option<String>,
+}
+
+/// Staff take back an accepted offer or a counter.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RevokeOffer {
+    /// Why, shown to the client.
+    #[schema(min_length = 1, max_length = 2000)]
+    pub reason: String,
 }
 
 /// The client withdraws its offer.

@@ -1049,6 +1049,59 @@ pub async fn decline(
     .await
 }
 
+/// Revoke (staff): take back an accepted offer or a counter, with a reason shown to the
+/// client. Orders placed on it keep their prices; it prices no more.
+pub async fn revoke(
+    pool: &Pool,
+    actor: Principal,
+    id: String,
+    input: RevokeOffer,
+) -> Result<OfferView, ApiError> {
+    let mut c = Check::new();
+    c.text("reason", &input.reason, 1, 2000);
+    c.finish()?;
+    db::run(pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let o = visible_offer(conn, &actor, &id)?;
+            if !actor.has_any(DECIDERS) {
+                return Err(ApiError::forbidden(
+                    "offers are revoked by managers and the director",
+                ));
+            }
+            let now = db::now();
+            let reason = input.reason.trim();
+            let open = matches!(
+                shown_status(&o, now),
+                OfferStatus::Accepted | OfferStatus::Countered
+            );
+            if !open
+                || !store::revoke(
+                    conn,
+                    &id,
+                    reason,
+                    actor.kind.as_str(),
+                    actor.id.as_deref(),
+                    now,
+                )?
+            {
+                return Err(already_now(conn, &o, now, "revoke"));
+            }
+            record_all(
+                conn,
+                &actor,
+                &[change(
+                    "offer.revoked",
+                    &o,
+                    json!({"from": o.status, "reason": reason}),
+                )],
+            )?;
+            let o = visible_offer(conn, &actor, &id)?;
+            load_view(conn, &actor, o)
+        })
+    })
+    .await
+}
+
 /// Withdraw (the client): a pending, countered or accepted offer.
 pub async fn withdraw(
     pool: &Pool,

@@ -271,6 +271,34 @@ pub fn withdraw(conn: &mut DbConn, id: &str, now: NaiveDateTime) -> QueryResult<
     .map(|n| n == 1)
 }
 
+/// Staff take back an accepted offer or a counter not past `valid_until` at `now`; false
+/// when it is no longer one.
+pub fn revoke(
+    conn: &mut DbConn,
+    id: &str,
+    reason: &str,
+    actor_kind: &str,
+    actor_id: Option<&str>,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    diesel::update(
+        offers::table
+            .filter(offers::id.eq(id))
+            .filter(offers::status.eq_any(["accepted", "countered"]))
+            .filter(offers::valid_until.ge(now)),
+    )
+    .set((
+        offers::status.eq("revoked"),
+        offers::decision_reason.eq(reason),
+        offers::decided_by_kind.eq(actor_kind),
+        offers::decided_by_id.eq(actor_id),
+        offers::decided_at.eq(now),
+        offers::updated_at.eq(now),
+    ))
+    .execute(conn)
+    .map(|n| n == 1)
+}
+
 /// A client accepting a counter: the counter prices become the agreed ones.
 pub fn accept_counter(
     conn: &mut DbConn,

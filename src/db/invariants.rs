@@ -109,7 +109,14 @@ SELECT 'order line priced by an offer not accepted for its client: ' || l.order_
     LEFT JOIN offers f ON f.id = l.offer_id
     LEFT JOIN offer_lines fl ON fl.offer_id = l.offer_id AND fl.product_id = l.product_id
     WHERE l.offer_id IS NOT NULL AND (f.client_id <> o.client_id OR fl.agreed_price_minor IS NULL
-        OR fl.agreed_price_minor <> l.unit_price_minor OR f.status NOT IN ('accepted', 'withdrawn', 'expired'))
+        OR fl.agreed_price_minor <> l.unit_price_minor OR f.status NOT IN ('accepted', 'withdrawn', 'expired', 'revoked'))
+UNION ALL
+SELECT 'offer decided below a floor without a director''s audited override: ' || f.id AS what
+    FROM offers f
+    WHERE f.override_reason IS NOT NULL AND NOT EXISTS (
+        SELECT 1 FROM audit_log a JOIN users u ON u.id = a.actor_id
+        WHERE a.entity_type = 'offer' AND a.entity_id = f.id
+          AND a.action = 'offer.floor_overridden' AND u.role = 'director')
 UNION ALL
 SELECT 'offer decided without its prices: ' || f.id AS what FROM offers f JOIN offer_lines l ON l.offer_id = f.id
     WHERE (f.status = 'accepted' AND l.agreed_price_minor IS NULL)

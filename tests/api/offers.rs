@@ -18,6 +18,7 @@ both_backends!(
     a_better_tier_price_wins_over_the_offer,
     part_of_an_agreement_is_ordered_and_the_decision_stays,
     offers_per_day_are_limited,
+    staff_revoke_an_agreement,
 );
 
 /// A product (list `price`, `cost`, VAT `vat_bp`, `category`) with 1,000 in stock.
@@ -1147,4 +1148,88 @@ async fn offers_per_day_are_limited(app: &TestApp) {
         .ok(201);
     let v = app.get(&director, "/api/v1/policies/margins").await;
     assert_eq!(v.ok(200)["policy"]["max_offers_per_day"], 2);
+}
+
+async fn staff_revoke_an_agreement(app: &TestApp) {
+    let director = app.staff("director").await;
+    let manager = app.staff("manager").await;
+    let a = goods(app, "RV-A", "100.00", "60.00", 0, "Paper").await;
+    put_policy(
+        app,
+        &director,
+        policy(
+            2000,
+            json!({}),
+            json!({}),
+            json!({"max_discount_bp": 500, "min_headroom_bp": 100}),
+        ),
+    )
+    .await
+    .ok(200);
+    let (client, token) = buyer(app, 17).await;
+    app.patch(
+        &app.admin,
+        &format!("/api/v1/clients/{client}"),
+        json!({"credit_limit": "100000.00"}),
+    )
+    .await
+    .ok(200);
+    let o = offer(app, &token, json!([line(&a, 10, "96.00")])).await;
+    assert_eq!(o.ok(201)["status"], "accepted");
+    let id = o.body["id"].as_str().unwrap().to_string();
+    let placed = app
+        .post(
+            &token,
+            "/api/v1/orders",
+            json!({"lines": [line_req(&a, 4)], "offer_id": id}),
+        )
+        .await;
+    assert_eq!(placed.ok(201)["total"], "384.00");
+    let path = format!("/api/v1/offers/{id}/revoke");
+    app.post(&token, &path, json!({"reason": "mine"}))
+        .await
+        .problem(403, "forbidden");
+    app.post(&manager, &path, json!({"reason": " "}))
+        .await
+        .problem(422, "validation_failed");
+    let r = app
+        .post(
+            &manager,
+            &path,
+            json!({"reason": "list prices change on the 1st"}),
+        )
+        .await;
+    assert_eq!(r.ok(200)["status"], "revoked");
+    app.post(&manager, &path, json!({"reason": "again"}))
+        .await
+        .problem(409, "invalid_transition");
+    // The client sees why; the agreement prices nothing more, the order placed keeps its price.
+    let seen = app.get(&token, &format!("/api/v1/offers/{id}")).await;
+    assert_eq!(seen.ok(200)["status"], "revoked");
+    assert_eq!(
+        seen.body["decision_reason"],
+        "list prices change on the 1st"
+    );
+    app.post(
+        &token,
+        "/api/v1/orders",
+        json!({"lines": [line_req(&a, 1)], "offer_id": id}),
+    )
+    .await
+    .problem(409, "offer_not_accepted");
+    let order_id = placed.body["id"].as_str().unwrap();
+    let order = app.get(&token, &format!("/api/v1/orders/{order_id}")).await;
+    assert_eq!(order.ok(200)["total"], "384.00");
+    let revoked = app.get(&token, "/api/v1/offers?status=revoked").await;
+    assert_eq!(revoked.ok(200)["items"].as_array().unwrap().len(), 1);
+    // A pending offer is declined, not revoked.
+    let p = offer(app, &token, json!([line(&a, 1, "80.00")])).await;
+    let pid = p.ok(201)["id"].as_str().unwrap().to_string();
+    app.post(
+        &manager,
+        &format!("/api/v1/offers/{pid}/revoke"),
+        json!({"reason": "no"}),
+    )
+    .await
+    .problem(409, "invalid_transition");
 }

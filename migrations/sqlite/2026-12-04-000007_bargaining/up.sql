@@ -13,7 +13,7 @@ CREATE TABLE margin_policies (
 CREATE TABLE offers (
     id TEXT PRIMARY KEY,
     client_id TEXT NOT NULL REFERENCES clients (id),
-    status TEXT NOT NULL CHECK (status IN ('pending', 'accepted', 'declined', 'countered', 'withdrawn', 'expired')),
+    status TEXT NOT NULL CHECK (status IN ('pending', 'accepted', 'declined', 'countered', 'withdrawn', 'expired', 'revoked')),
     -- `below_margin_floor` (the system) or `staff` (a person declined).
     decline_code TEXT,
     -- Declined by the rules because the deal as a whole is below the deal floor.
