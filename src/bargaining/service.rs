@@ -998,6 +998,47 @@ fn decide_at_prices(
     load_view(conn, actor, o)
 }
 
+/// One step on an offer by a person: 404 unless the actor sees it, 403 unless it has one of
+/// `roles`, 409 unless it stands in one of `from` now (as shown: past `valid_until` is
+/// expired); then `apply` (a guarded update: false when another step came first, answered from
+/// the offer's state then), one audit row and event `action` with `details`, and the offer.
+#[allow(clippy::too_many_arguments)]
+async fn step<F>(
+    pool: &Pool,
+    actor: Principal,
+    id: String,
+    roles: &'static [Role],
+    refusal: &'static str,
+    from: &'static [OfferStatus],
+    (verb, action): (&'static str, &'static str),
+    details: serde_json::Value,
+    apply: F,
+) -> Result<OfferView, ApiError>
+where
+    F: FnOnce(&mut DbConn, &Principal, &OfferRow, chrono::NaiveDateTime) -> Result<bool, ApiError>
+        + Send
+        + 'static,
+{
+    db::run(pool, move |conn| {
+        db::write_tx(conn, |conn| {
+            let o = visible_offer(conn, &actor, &id)?;
+            if !actor.has_any(roles) {
+                return Err(ApiError::forbidden(refusal));
+            }
+            let now = db::now();
+            if !from.contains(&shown_status(&o, now)) || !apply(conn, &actor, &o, now)? {
+                return Err(already_now(conn, &o, now, verb));
+            }
+            let mut details = details;
+            details["from"] = json!(o.status);
+            record_all(conn, &actor, &[change(action, &o, details)])?;
+            let o = visible_offer(conn, &actor, &id)?;
+            load_view(conn, &actor, o)
+        })
+    })
+    .await
+}
+
 /// Decline (staff), with a reason shown to the client.
 pub async fn decline(
     pool: &Pool,
@@ -1008,44 +1049,30 @@ pub async fn decline(
     let mut c = Check::new();
     c.text("reason", &input.reason, 1, 2000);
     c.finish()?;
-    db::run(pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let o = visible_offer(conn, &actor, &id)?;
-            if !actor.has_any(DECIDERS) {
-                return Err(ApiError::forbidden(
-                    "offers are decided by managers and the director",
-                ));
-            }
-            let now = db::now();
-            let reason = input.reason.trim();
+    let reason = input.reason.trim().to_string();
+    step(
+        pool,
+        actor,
+        id,
+        DECIDERS,
+        "offers are decided by managers and the director",
+        &[OfferStatus::Pending],
+        ("decline", "offer.declined"),
+        json!({"by": "staff", "reason": reason}),
+        move |conn, actor, o, now| {
             let d = Decision {
                 status: "declined",
                 decline_code: Some("staff"),
-                reason: Some(reason),
+                reason: Some(&reason),
                 override_reason: None,
                 actor_kind: actor.kind.as_str(),
                 actor_id: actor.id.as_deref(),
                 valid_until: None,
                 now,
             };
-            if shown_status(&o, now) != OfferStatus::Pending
-                || !store::decide(conn, &id, &["pending"], &d)?
-            {
-                return Err(already_now(conn, &o, now, "decline"));
-            }
-            record_all(
-                conn,
-                &actor,
-                &[change(
-                    "offer.declined",
-                    &o,
-                    json!({"by": "staff", "reason": reason}),
-                )],
-            )?;
-            let o = visible_offer(conn, &actor, &id)?;
-            load_view(conn, &actor, o)
-        })
-    })
+            Ok(store::decide(conn, &o.id, &["pending"], &d)?)
+        },
+    )
     .await
 }
 
@@ -1060,49 +1087,26 @@ pub async fn revoke(
     let mut c = Check::new();
     c.text("reason", &input.reason, 1, 2000);
     c.finish()?;
-    db::run(pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let o = visible_offer(conn, &actor, &id)?;
-            if !actor.has_any(DECIDERS) {
-                return Err(ApiError::forbidden(
-                    "offers are revoked by managers and the director",
-                ));
-            }
-            let now = db::now();
-            let reason = input.reason.trim();
-            let open = matches!(
-                shown_status(&o, now),
-                OfferStatus::Accepted | OfferStatus::Countered
-            );
-            if !open
-                || !store::revoke(
-                    conn,
-                    &id,
-                    reason,
-                    actor.kind.as_str(),
-                    actor.id.as_deref(),
-                    now,
-                )?
-            {
-                return Err(already_now(conn, &o, now, "revoke"));
-            }
-            record_all(
-                conn,
-                &actor,
-                &[change(
-                    "offer.revoked",
-                    &o,
-                    json!({"from": o.status, "reason": reason}),
-                )],
-            )?;
-            let o = visible_offer(conn, &actor, &id)?;
-            load_view(conn, &actor, o)
-        })
-    })
+    let reason = input.reason.trim().to_string();
+    step(
+        pool,
+        actor,
+        id,
+        DECIDERS,
+        "offers are revoked by managers and the director",
+        &[OfferStatus::Accepted, OfferStatus::Countered],
+        ("revoke", "offer.revoked"),
+        json!({"reason": reason}),
+        move |conn, actor, o, now| {
+            let (kind, by) = (actor.kind.as_str(), actor.id.as_deref());
+            Ok(store::revoke(conn, &o.id, &reason, kind, by, now)?)
+        },
+    )
     .await
 }
 
-/// Withdraw (the client): a pending, countered or accepted offer.
+/// Withdraw (the client): a pending, countered or accepted offer. The decision before it (who,
+/// when, why) stays on the offer; the withdrawal and its reason are in the audit trail.
 pub async fn withdraw(
     pool: &Pool,
     actor: Principal,
@@ -1112,38 +1116,21 @@ pub async fn withdraw(
     let mut c = Check::new();
     check_reason("reason", input.reason.as_deref(), &mut c);
     c.finish()?;
-    db::run(pool, move |conn| {
-        db::write_tx(conn, |conn| {
-            let o = visible_offer(conn, &actor, &id)?;
-            if !actor.has_any(BARGAINERS) {
-                return Err(ApiError::forbidden(
-                    "offers are withdrawn by the client's admins and buyers",
-                ));
-            }
-            let now = db::now();
-            let reason = input.reason.as_deref().map(str::trim);
-            let open = matches!(
-                shown_status(&o, now),
-                OfferStatus::Pending | OfferStatus::Countered | OfferStatus::Accepted
-            );
-            // The decision before it (who, when, why) stays on the offer; the withdrawal and
-            // its reason are in the audit trail.
-            if !open || !store::withdraw(conn, &id, now)? {
-                return Err(already_now(conn, &o, now, "withdraw"));
-            }
-            record_all(
-                conn,
-                &actor,
-                &[change(
-                    "offer.withdrawn",
-                    &o,
-                    json!({"from": o.status, "reason": reason}),
-                )],
-            )?;
-            let o = visible_offer(conn, &actor, &id)?;
-            load_view(conn, &actor, o)
-        })
-    })
+    step(
+        pool,
+        actor,
+        id,
+        BARGAINERS,
+        "offers are withdrawn by the client's admins and buyers",
+        &[
+            OfferStatus::Pending,
+            OfferStatus::Countered,
+            OfferStatus::Accepted,
+        ],
+        ("withdraw", "offer.withdrawn"),
+        json!({"reason": input.reason.as_deref().map(str::trim)}),
+        |conn, _, o, now| Ok(store::withdraw(conn, &o.id, now)?),
+    )
     .await
 }
 
