@@ -58,16 +58,10 @@ pub enum ApiError {
     Conflict { code: &'static str, detail: String },
     #[error("{detail}")]
     Unprocessable { code: &'static str, detail: String },
-    /// A file (a bank statement) that cannot be accepted, with its problems by line.
-    #[error("{detail}")]
-    InvalidFile {
-        code: &'static str,
-        detail: String,
-        errors: Vec<FieldError>,
-    },
     #[error("not enough stock for some lines")]
     InsufficientStock(Vec<FieldError>),
-    /// A business rule refuses the request (422), naming what breaks it.
+    /// A business rule or a file (a bank statement) refuses the request (422), naming what
+    /// breaks it (by field or line).
     #[error("{detail}")]
     Rejected {
         code: &'static str,
@@ -138,7 +132,6 @@ impl ApiError {
             | ApiError::Forbidden { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::Unprocessable { code, .. }
-            | ApiError::InvalidFile { code, .. }
             | ApiError::Rejected { code, .. }
             | ApiError::ConflictWith { code, .. } => code,
             ApiError::NotFound(_) => "not_found",
@@ -173,7 +166,6 @@ impl ApiError {
             errors: match self {
                 ApiError::Validation(errors)
                 | ApiError::InsufficientStock(errors)
-                | ApiError::InvalidFile { errors, .. }
                 | ApiError::Rejected { errors, .. }
                 | ApiError::ConflictWith { errors, .. } => errors.clone(),
                 _ => Vec::new(),
@@ -187,7 +179,6 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Validation(_)
             | ApiError::Unprocessable { .. }
-            | ApiError::InvalidFile { .. }
             | ApiError::Rejected { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,

@@ -76,11 +76,13 @@ pub async fn create(
     };
     check_request(&input)?;
     idempotency::run_once(&state.pool, &state.in_flight, idem, 201, move |conn| {
-        let manager_id =
-            store::manager_of(conn, &client_id)?.ok_or_else(|| ApiError::not_found("client"))?;
+        let manager_id = crate::clients::store::manager_of(conn, &client_id)?
+            .ok_or_else(|| ApiError::not_found("client"))?;
         let order_id = input.order_id.as_deref().map(str::trim);
         if let Some(order) = order_id {
-            if !store::order_of(conn, order, &client_id)? {
+            let of_client =
+                crate::orders::store::find(conn, order)?.is_some_and(|o| o.client_id == client_id);
+            if !of_client {
                 return Err(ApiError::not_found("order"));
             }
         }
@@ -272,7 +274,9 @@ pub async fn assign(
             staff_only(&actor)?;
             let assignee = match input.assignee_id.as_deref().map(str::trim) {
                 Some(a) => {
-                    if store::staff_role(conn, a)?.is_none() {
+                    let staff = crate::users::store::find_user(conn, a)?
+                        .is_some_and(|u| u.active && u.client_id.is_none());
+                    if !staff {
                         return Err(ApiError::field(
                             "assignee_id",
                             "unknown_staff_user",

@@ -1,6 +1,6 @@
 //! Attention requests SQL.
 
-use crate::db::schema::{attention_requests, clients, orders, users};
+use crate::db::schema::{attention_requests, orders};
 use crate::db::DbConn;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -137,36 +137,6 @@ pub fn resolve(
     ))
     .execute(conn)
     .map(|n| n == 1)
-}
-
-/// The responsible manager of a client; None when there is no such client.
-pub fn manager_of(conn: &mut DbConn, client_id: &str) -> QueryResult<Option<Option<String>>> {
-    clients::table
-        .find(client_id)
-        .select(clients::manager_id)
-        .first(conn)
-        .optional()
-}
-
-/// Whether `order_id` is an order of `client_id`.
-pub fn order_of(conn: &mut DbConn, order_id: &str, client_id: &str) -> QueryResult<bool> {
-    diesel::select(diesel::dsl::exists(
-        orders::table
-            .filter(orders::id.eq(order_id))
-            .filter(orders::client_id.eq(client_id)),
-    ))
-    .get_result(conn)
-}
-
-/// The role of an active staff user, if `id` is one.
-pub fn staff_role(conn: &mut DbConn, id: &str) -> QueryResult<Option<String>> {
-    users::table
-        .filter(users::id.eq(id))
-        .filter(users::active.eq(true))
-        .filter(users::client_id.is_null())
-        .select(users::role)
-        .first(conn)
-        .optional()
 }
 
 /// How many orders a client has placed besides `except` (cancelled and expired ones aside)

@@ -57,7 +57,6 @@ pub fn insert_all(conn: &mut DbConn, rows: &[AuditRow]) -> QueryResult<()> {
     }
 }
 
-#[derive(Default)]
 pub struct AuditFilter {
     pub entity_type: Option<String>,
     pub entity_id: Option<String>,

@@ -559,7 +559,7 @@ fn submit(
         comment: input.comment.as_ref().map(|s| s.trim().to_string()),
         wanted_by: input.wanted_by,
         evidence: serde_json::to_string(&input.evidence).map_err(ApiError::internal)?,
-        manager_id: store::manager_of(conn, &client_id)?.flatten(),
+        manager_id: crate::clients::store::manager_of(conn, &client_id)?.flatten(),
         created_by_kind: actor.kind.as_str().to_string(),
         created_by_id: actor.id.clone(),
         decided_by_kind: decided.then(|| "system".to_string()),
@@ -772,49 +772,35 @@ pub async fn accept(
         }
     }
     c.finish()?;
+    if !actor.is_staff() {
+        return step(
+            pool,
+            actor,
+            id,
+            BARGAINERS,
+            "offers are accepted by a client's admins and buyers",
+            &[OfferStatus::Countered],
+            ("accept", "offer.accepted"),
+            json!({"by": "client", "counter": true}),
+            |conn, actor, o, now| {
+                let (kind, by) = (actor.kind.as_str(), actor.id.as_deref());
+                Ok(store::accept_counter(conn, &o.id, now, kind, by)?)
+            },
+        )
+        .await;
+    }
     db::run(pool, move |conn| {
         db::write_tx(conn, |conn| {
             let o = visible_offer(conn, &actor, &id)?;
-            let now = db::now();
-            if actor.is_staff() {
-                decide_at_prices(
-                    conn,
-                    &actor,
-                    o,
-                    None,
-                    input.reason.as_deref(),
-                    input.override_reason.as_deref(),
-                    now,
-                )
-            } else {
-                if !actor.has_any(BARGAINERS) {
-                    return Err(ApiError::forbidden(
-                        "offers are accepted by a client's admins and buyers",
-                    ));
-                }
-                if shown_status(&o, now) != OfferStatus::Countered
-                    || !store::accept_counter(
-                        conn,
-                        &id,
-                        now,
-                        actor.kind.as_str(),
-                        actor.id.as_deref(),
-                    )?
-                {
-                    return Err(already_now(conn, &o, now, "accept"));
-                }
-                record_all(
-                    conn,
-                    &actor,
-                    &[change(
-                        "offer.accepted",
-                        &o,
-                        json!({"by": "client", "counter": true}),
-                    )],
-                )?;
-                let o = visible_offer(conn, &actor, &id)?;
-                load_view(conn, &actor, o)
-            }
+            decide_at_prices(
+                conn,
+                &actor,
+                o,
+                None,
+                input.reason.as_deref(),
+                input.override_reason.as_deref(),
+                db::now(),
+            )
         })
     })
     .await

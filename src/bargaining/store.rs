@@ -230,31 +230,35 @@ pub fn expire_due(
     after: &str,
     limit: i64,
 ) -> QueryResult<(i64, String, Vec<ExpiredOffer>)> {
-    let due: Vec<ExpiredOffer> = offers::table
+    let due: Vec<String> = offers::table
         .filter(offers::status.eq_any(["accepted", "countered"]))
         .filter(offers::valid_until.lt(now))
         .filter(offers::id.gt(after))
         .order(offers::id.asc())
         .limit(limit)
-        .select((offers::id, offers::client_id, offers::status))
+        .select(offers::id)
         .load(conn)?;
     let seen = due.len() as i64;
-    let last = due.last().map(|d| d.0.clone()).unwrap_or_default();
+    let last = due.last().cloned().unwrap_or_default();
+    // One guarded update per former status (a decision that came in meanwhile keeps its
+    // offer), returning what it expired.
     let mut expired = Vec::with_capacity(due.len());
-    for (id, client_id, status) in due {
-        // Guarded: a decision that came in meanwhile keeps its offer.
-        let n = diesel::update(
+    for from in ["accepted", "countered"] {
+        let rows: Vec<(String, String)> = diesel::update(
             offers::table
-                .filter(offers::id.eq(&id))
-                .filter(offers::status.eq(&status))
+                .filter(offers::id.eq_any(&due))
+                .filter(offers::status.eq(from))
                 .filter(offers::valid_until.lt(now)),
         )
         .set((offers::status.eq("expired"), offers::updated_at.eq(now)))
-        .execute(conn)?;
-        if n == 1 {
-            expired.push((id, client_id, status));
-        }
+        .returning((offers::id, offers::client_id))
+        .get_results(conn)?;
+        expired.extend(
+            rows.into_iter()
+                .map(|(id, client)| (id, client, from.to_string())),
+        );
     }
+    expired.sort_unstable();
     Ok((seen, last, expired))
 }
 
@@ -460,14 +464,4 @@ pub fn made_since(
             diesel::dsl::min(offers::created_at),
         ))
         .first(conn)
-}
-
-/// The responsible manager of a client.
-pub fn manager_of(conn: &mut DbConn, client_id: &str) -> QueryResult<Option<Option<String>>> {
-    use crate::db::schema::clients;
-    clients::table
-        .find(client_id)
-        .select(clients::manager_id)
-        .first(conn)
-        .optional()
 }

@@ -87,6 +87,15 @@ pub fn inn_taken(conn: &mut DbConn, inn: &str) -> QueryResult<bool> {
     .get_result(conn)
 }
 
+/// The responsible manager of a client; None when there is no such client.
+pub fn manager_of(conn: &mut DbConn, client_id: &str) -> QueryResult<Option<Option<String>>> {
+    clients::table
+        .find(client_id)
+        .select(clients::manager_id)
+        .first(conn)
+        .optional()
+}
+
 pub fn is_staff_user(conn: &mut DbConn, user_id: &str) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(
         users::table

@@ -837,7 +837,7 @@ pub async fn list(
 
 /// Problems of a statement file, each with its line: 422 `invalid_statement`.
 fn invalid_statement(errors: Vec<FieldError>) -> ApiError {
-    ApiError::InvalidFile {
+    ApiError::Rejected {
         code: "invalid_statement",
         detail: format!(
             "the file is not an acceptable bank statement: {}; nothing was imported",

@@ -279,46 +279,16 @@ async fn clients_ask_for_a_person(app: &TestApp) {
     );
 }
 
-/// A product at 100.00 (no VAT) with plenty of stock.
-async fn hundred(app: &TestApp, sku: &str) -> String {
-    let p = app
-        .post(
-            &app.admin,
-            "/api/v1/products",
-            json!({"sku": sku, "name": sku, "unit": "pcs", "list_price": "100.00",
-                   "cost_price": "50.00", "vat_rate_bp": 0}),
-        )
-        .await;
-    let id = p.ok(201)["id"].as_str().unwrap().to_string();
-    app.post(
-        &app.admin,
-        &format!("/api/v1/products/{id}/stock-movements"),
-        json!({"kind": "receipt", "quantity": 10000, "reason": "stock"}),
-    )
-    .await
-    .ok(201);
-    id
-}
-
 async fn set_attention(app: &TestApp, director: &str, attention: Value) {
-    app.send(
-        app.http
-            .put(app.url("/api/v1/policies/margins"))
-            .bearer_auth(director)
-            .json(
-                &json!({"deal_floor_bp": 0, "category_floors": {}, "product_floors": {},
-                          "auto_accept": null, "offer_validity_days": 14,
-                          "attention": attention}),
-            ),
-    )
-    .await
-    .ok(200);
+    let mut body = margin_policy(0, json!({}), json!({}), Value::Null);
+    body["attention"] = attention;
+    put_policy(app, director, body).await.ok(200);
 }
 
 async fn large_orders_are_flagged_and_go_on(app: &TestApp) {
     let director = app.staff("director").await;
     let (c, manager_id, manager, _, buyer) = managed(app, 21).await;
-    let p = hundred(app, "BIG-1").await;
+    let p = goods(app, "BIG-1", "100.00", "50.00", 0, "Paper").await;
     let order = |qty: i64| {
         app.post(
             &buyer,
@@ -430,33 +400,12 @@ async fn the_audit_trail_and_a_company_activity(app: &TestApp) {
     let (director_id, director) = app.staff_user("director").await;
     let (c, _, manager, buyer_id, buyer) = managed(app, 31).await;
     let (other, _, _, _, other_buyer) = managed(app, 32).await;
-    let p = app
-        .post(
-            &app.admin,
-            "/api/v1/products",
-            json!({"sku": "AUD-1", "name": "Audited", "unit": "pcs", "list_price": "100.00",
-                   "cost_price": "70.00", "vat_rate_bp": 0, "category": "Paper"}),
-        )
-        .await;
-    let p = p.ok(201)["id"].as_str().unwrap().to_string();
-    app.post(
-        &app.admin,
-        &format!("/api/v1/products/{p}/stock-movements"),
-        json!({"kind": "receipt", "quantity": 100, "reason": "stock"}),
-    )
-    .await
-    .ok(201);
+    let p = goods(app, "AUD-1", "100.00", "70.00", 0, "Paper").await;
     let floor = |bp: i32| {
-        app.send(
-            app.http
-                .put(app.url("/api/v1/policies/margins"))
-                .bearer_auth(&director)
-                .json(
-                    &json!({"deal_floor_bp": bp, "category_floors": {}, "product_floors": {},
-                              "auto_accept": null, "offer_validity_days": 14,
-                              "attention": {"order_total_above": null, "average_multiple_bp": null,
-                                            "min_orders_for_average": 5}}),
-                ),
+        put_policy(
+            app,
+            &director,
+            margin_policy(bp, json!({}), json!({}), Value::Null),
         )
     };
     floor(1000).await.ok(200);

@@ -424,6 +424,57 @@ pub async fn run_job(
     .unwrap()
 }
 
+/// A product (list `price`, `cost`, VAT `vat_bp`, `category`) with 1,000 in stock.
+pub async fn goods(
+    app: &TestApp,
+    sku: &str,
+    price: &str,
+    cost: &str,
+    vat_bp: i32,
+    category: &str,
+) -> String {
+    let p = app
+        .post(
+            &app.admin,
+            "/api/v1/products",
+            json!({"sku": sku, "name": format!("P {sku}"), "unit": "pcs", "list_price": price,
+                   "cost_price": cost, "vat_rate_bp": vat_bp, "category": category}),
+        )
+        .await;
+    let id = p.ok(201)["id"].as_str().unwrap().to_string();
+    app.post(
+        &app.admin,
+        &format!("/api/v1/products/{id}/stock-movements"),
+        json!({"kind": "receipt", "quantity": 1000, "reason": "test stock"}),
+    )
+    .await
+    .ok(201);
+    id
+}
+
+/// A margin policy body: floors, the auto-accept rule, offers valid 7 days, no attention
+/// thresholds.
+pub fn margin_policy(deal_floor_bp: i32, products: Value, categories: Value, auto: Value) -> Value {
+    json!({
+        "deal_floor_bp": deal_floor_bp,
+        "category_floors": categories,
+        "product_floors": products,
+        "auto_accept": auto,
+        "offer_validity_days": 7,
+        "attention": {"order_total_above": null, "average_multiple_bp": null, "min_orders_for_average": 5}
+    })
+}
+
+pub async fn put_policy(app: &TestApp, token: &str, body: Value) -> Resp {
+    app.send(
+        app.http
+            .put(app.url("/api/v1/policies/margins"))
+            .bearer_auth(token)
+            .json(&body),
+    )
+    .await
+}
+
 /// A product with `qty` in stock at `price` (VAT 22 %); returns its id.
 pub async fn stocked(app: &TestApp, sku: &str, price: &str, qty: i64) -> String {
     let p = app

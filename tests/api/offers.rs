@@ -21,55 +21,6 @@ both_backends!(
     staff_revoke_an_agreement,
 );
 
-/// A product (list `price`, `cost`, VAT `vat_bp`, `category`) with 1,000 in stock.
-async fn goods(
-    app: &TestApp,
-    sku: &str,
-    price: &str,
-    cost: &str,
-    vat_bp: i32,
-    category: &str,
-) -> String {
-    let p = app
-        .post(
-            &app.admin,
-            "/api/v1/products",
-            json!({"sku": sku, "name": format!("P {sku}"), "unit": "pcs", "list_price": price,
-                   "cost_price": cost, "vat_rate_bp": vat_bp, "category": category}),
-        )
-        .await;
-    let id = p.ok(201)["id"].as_str().unwrap().to_string();
-    app.post(
-        &app.admin,
-        &format!("/api/v1/products/{id}/stock-movements"),
-        json!({"kind": "receipt", "quantity": 1000, "reason": "test stock"}),
-    )
-    .await
-    .ok(201);
-    id
-}
-
-fn policy(deal_floor_bp: i32, products: Value, categories: Value, auto: Value) -> Value {
-    json!({
-        "deal_floor_bp": deal_floor_bp,
-        "category_floors": categories,
-        "product_floors": products,
-        "auto_accept": auto,
-        "offer_validity_days": 7,
-        "attention": {"order_total_above": null, "average_multiple_bp": null, "min_orders_for_average": 5}
-    })
-}
-
-async fn put_policy(app: &TestApp, token: &str, body: Value) -> Resp {
-    app.send(
-        app.http
-            .put(app.url("/api/v1/policies/margins"))
-            .bearer_auth(token)
-            .json(&body),
-    )
-    .await
-}
-
 async fn offer(app: &TestApp, buyer: &str, lines: Value) -> Resp {
     app.post(
         buyer,
@@ -102,7 +53,7 @@ async fn margin_policy_is_versioned_and_audited(app: &TestApp) {
         .await
         .problem(403, "forbidden");
     let a = goods(app, "MP-A", "100.00", "60.00", 0, "Paper").await;
-    let body = policy(
+    let body = margin_policy(
         1500,
         json!({ a.clone(): 2000 }),
         json!({"Paper": 1000}),
@@ -114,7 +65,7 @@ async fn margin_policy_is_versioned_and_audited(app: &TestApp) {
     let bad = put_policy(
         app,
         &director,
-        policy(
+        margin_policy(
             10_000,
             json!({"no-such-product": 100}),
             json!({"Paper": -20_000}),
@@ -140,7 +91,7 @@ async fn margin_policy_is_versioned_and_audited(app: &TestApp) {
     let unknown = put_policy(
         app,
         &director,
-        policy(
+        margin_policy(
             1500,
             json!({"no-such-product": 100}),
             json!({}),
@@ -155,7 +106,7 @@ async fn margin_policy_is_versioned_and_audited(app: &TestApp) {
     let v2 = put_policy(
         app,
         &director,
-        policy(1200, json!({}), json!({}), Value::Null),
+        margin_policy(1200, json!({}), json!({}), Value::Null),
     )
     .await;
     assert_eq!(v2.ok(200)["version"], 2);
@@ -178,7 +129,7 @@ async fn offers_are_judged_at_once(app: &TestApp) {
     put_policy(
         app,
         &director,
-        policy(
+        margin_policy(
             2000,
             json!({}),
             json!({"Cheap": 0}),
@@ -314,7 +265,7 @@ async fn staff_decide_within_floors_or_by_override(app: &TestApp) {
     put_policy(
         app,
         &director,
-        policy(2000, json!({}), json!({}), Value::Null),
+        margin_policy(2000, json!({}), json!({}), Value::Null),
     )
     .await
     .ok(200);
@@ -428,7 +379,7 @@ async fn counter_accept_withdraw_and_decline(app: &TestApp) {
     put_policy(
         app,
         &director,
-        policy(2000, json!({}), json!({}), Value::Null),
+        margin_policy(2000, json!({}), json!({}), Value::Null),
     )
     .await
     .ok(200);
@@ -577,7 +528,7 @@ async fn orders_get_the_agreed_prices(app: &TestApp) {
     put_policy(
         app,
         &director,
-        policy(
+        margin_policy(
             2000,
             json!({}),
             json!({}),
@@ -784,7 +735,7 @@ async fn offers_expire_by_the_job(app: &TestApp) {
     put_policy(
         app,
         &director,
-        policy(
+        margin_policy(
             2000,
             json!({}),
             json!({}),
@@ -893,7 +844,7 @@ async fn racing_decisions_and_orders_keep_one_effect(app: &TestApp) {
     put_policy(
         app,
         &director,
-        policy(2000, json!({}), json!({}), Value::Null),
+        margin_policy(2000, json!({}), json!({}), Value::Null),
     )
     .await
     .ok(200);
@@ -970,7 +921,7 @@ async fn a_better_tier_price_wins_over_the_offer(app: &TestApp) {
     put_policy(
         app,
         &director,
-        policy(
+        margin_policy(
             2000,
             json!({}),
             json!({}),
@@ -1021,7 +972,7 @@ async fn part_of_an_agreement_is_ordered_and_the_decision_stays(app: &TestApp) {
     put_policy(
         app,
         &director,
-        policy(1500, json!({}), json!({"Cheap": 500}), Value::Null),
+        margin_policy(1500, json!({}), json!({"Cheap": 500}), Value::Null),
     )
     .await
     .ok(200);
@@ -1111,7 +1062,7 @@ async fn part_of_an_agreement_is_ordered_and_the_decision_stays(app: &TestApp) {
 async fn offers_per_day_are_limited(app: &TestApp) {
     let director = app.staff("director").await;
     let a = goods(app, "L-A", "100.00", "60.00", 0, "Paper").await;
-    let mut body = policy(2000, json!({}), json!({}), Value::Null);
+    let mut body = margin_policy(2000, json!({}), json!({}), Value::Null);
     body["max_offers_per_day"] = json!(2);
     put_policy(app, &director, body).await.ok(200);
     let (_, token) = buyer(app, 15).await;
@@ -1157,7 +1108,7 @@ async fn staff_revoke_an_agreement(app: &TestApp) {
     put_policy(
         app,
         &director,
-        policy(
+        margin_policy(
             2000,
             json!({}),
             json!({}),
